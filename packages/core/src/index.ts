@@ -1,0 +1,59 @@
+export {
+  getStreamCacheCapabilities,
+  type IndexedAppendCache,
+  type IndexedAppendEntry,
+  type IndexedAppendOutcome,
+  type IndexedAppendRequest,
+  type StreamCacheCapabilities,
+  supportsIndexedAppend,
+} from "./cache-capabilities.ts";
+export { describeValue } from "./describe-value.ts";
+export { ErrorCode } from "./error-codes.ts";
+export {
+  createEventBatch,
+  EVENT_BATCH_KIND,
+  type EventBatch,
+  fromEnvelope,
+  isEventBatch,
+  toEnvelope,
+  unpackEvents,
+} from "./event-batch.ts";
+export { assertValidId, ID_FORM_DESCRIPTION, ID_PATTERN, isValidId, toSafeToolCallId } from "./ids.ts";
+export {
+  assertValidKeyPrefix,
+  createKeyLayout,
+  DEFAULT_KEY_PREFIX,
+  KEY_PREFIX_PATTERN,
+  type KeyLayout,
+  type KeyLayoutOptions,
+  type RunKeys,
+  type TopicKeys,
+} from "./keys.ts";
+export { MastraInngestError, type MastraInngestErrorOptions } from "./mastra-inngest-error.ts";
+export { assertValidOffset, type StreamOffset } from "./offsets.ts";
+export {
+  FINAL_RUN_STATUSES,
+  isFinalRunStatus,
+  type PendingResume,
+  type RunRecord,
+  type RunStatus,
+} from "./run-record.ts";
+export {
+  formatProducerKey,
+  isTerminalEventType,
+  type ProducerKey,
+  type StreamEvent,
+  type StreamEventEnvelope,
+  TERMINAL_EVENT_TYPES,
+} from "./stream-event.ts";
+export {
+  assertValidTopic,
+  CONTROL_TOPIC_PREFIX,
+  controlTopic,
+  parseRunTopic,
+  type RunTopic,
+  type RunTopicKind,
+  STREAM_TOPIC_PREFIX,
+  streamTopic,
+  TOPIC_PATTERN,
+} from "./topics.ts";

@@ -1,0 +1,110 @@
+import { describeValue } from "./describe-value.ts";
+import { ErrorCode } from "./error-codes.ts";
+import { assertValidId } from "./ids.ts";
+import { MastraInngestError } from "./mastra-inngest-error.ts";
+import { assertValidTopic, controlTopic, parseRunTopic, streamTopic } from "./topics.ts";
+
+/** The key prefix used when none is configured. */
+export const DEFAULT_KEY_PREFIX = "mastra:inngest";
+
+/**
+ * The form of a key prefix: 1 to 64 characters of letters, digits and `_ . : -`, starting with a
+ * letter or digit. Braces are excluded because Redis Cluster would take them as the hash tag.
+ */
+export const KEY_PREFIX_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+/** The cache keys that hold one topic's history. */
+export interface TopicKeys {
+  /** The list of stored events, in index order. */
+  events: string;
+  /** The counter that allocates the next index. */
+  index: string;
+  /** The record of producer keys already stored, for deduplication of retried publishes. */
+  producers: string;
+}
+
+/** The cache keys of one run, beyond its topics' keys. */
+export interface RunKeys {
+  /** The run record: status, pending resumes, ids, timestamps. */
+  record: string;
+  /** The history keys of the run's stream topic. */
+  stream: TopicKeys;
+  /** The history keys of the run's control topic. */
+  control: TopicKeys;
+}
+
+/** Options of {@link createKeyLayout}. */
+export interface KeyLayoutOptions {
+  /**
+   * Prefix of every key, in the form of {@link KEY_PREFIX_PATTERN}. Give each deployment sharing a
+   * Redis its own prefix.
+   * @default "mastra:inngest"
+   */
+  keyPrefix?: string;
+}
+
+/** Builds the cache keys of runs and topics under one prefix. */
+export interface KeyLayout {
+  /** The validated prefix. */
+  readonly keyPrefix: string;
+  /** The keys of one run. Throws `INVALID_ID` for a bad run id. */
+  run(runId: string): RunKeys;
+  /** The history keys of any topic. Throws `INVALID_ID` for a bad topic. */
+  topic(topic: string): TopicKeys;
+  /** The Redis Cluster hash tag a topic's keys carry: the run id for run topics, else the topic. */
+  hashTag(topic: string): string;
+}
+
+/**
+ * Creates the key layout: `<prefix>:{<runId>}:<topic>:events|index|producers` for a topic's
+ * history and `<prefix>:{<runId>}:run` for the run record. Every key of one run carries the run id
+ * as its Redis Cluster hash tag, so they all land in one slot and one Lua script may touch them
+ * together. A topic that is not a run topic is its own hash tag. Each key contains its topic
+ * verbatim and ends in a fixed suffix, so two topics never share a key.
+ *
+ * @example
+ * const keys = createKeyLayout({ keyPrefix: "myapp" }).run(runId);
+ * // keys.stream.events === `myapp:{${runId}}:agent.stream.${runId}:events`
+ */
+export function createKeyLayout(options: KeyLayoutOptions = {}): KeyLayout {
+  const keyPrefix = assertValidKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+
+  const hashTag = (topic: string): string => {
+    assertValidTopic(topic);
+    return parseRunTopic(topic)?.runId ?? topic;
+  };
+
+  const topicKeys = (topic: string): TopicKeys => {
+    const base = `${keyPrefix}:{${hashTag(topic)}}:${topic}`;
+    return { events: `${base}:events`, index: `${base}:index`, producers: `${base}:producers` };
+  };
+
+  return {
+    keyPrefix,
+    hashTag,
+    topic: topicKeys,
+    run(runId) {
+      assertValidId("runId", runId);
+      return {
+        record: `${keyPrefix}:{${runId}}:run`,
+        stream: topicKeys(streamTopic(runId)),
+        control: topicKeys(controlTopic(runId)),
+      };
+    },
+  };
+}
+
+/**
+ * Returns `keyPrefix` when it has the form of {@link KEY_PREFIX_PATTERN}; otherwise throws
+ * `INVALID_OPTION` naming the field.
+ */
+export function assertValidKeyPrefix(keyPrefix: unknown, packageName = "@mastra/inngest-core"): string {
+  if (typeof keyPrefix === "string" && KEY_PREFIX_PATTERN.test(keyPrefix)) {
+    return keyPrefix;
+  }
+  throw new MastraInngestError(
+    `[${packageName}] keyPrefix must match ${KEY_PREFIX_PATTERN.source} (1-64 characters of letters, digits, ` +
+      `'_', '.', ':' or '-', no braces), got ${describeValue(keyPrefix)}`,
+    { code: ErrorCode.INVALID_OPTION },
+  );
+}

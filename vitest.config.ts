@@ -1,0 +1,32 @@
+import { defineConfig } from "vitest/config";
+
+// Tests import sibling packages through the "@mastra/inngest-source" export condition, so they run
+// against src without a build. Vite resolves server-side imports with `ssr.resolve`, hence both.
+const conditions = ["@mastra/inngest-source", "module", "node", "import", "default"];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ["@mastra/inngest-source"] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["packages/*/src/**/*.test.ts", "e2e/**/*.test.ts", "examples/*/src/**/*.test.ts"],
+          exclude: ["**/*.int.test.ts", "**/node_modules/**", "**/dist/**"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["packages/*/src/**/*.int.test.ts", "e2e/**/*.int.test.ts", "examples/*/src/**/*.int.test.ts"],
+          exclude: ["**/node_modules/**", "**/dist/**"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
