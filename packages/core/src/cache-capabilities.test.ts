@@ -1,0 +1,37 @@
+import { InMemoryServerCache } from "@mastra/core/cache";
+import { describe, expect, it } from "vitest";
+import {
+  getStreamCacheCapabilities,
+  type IndexedAppendOutcome,
+  type IndexedAppendRequest,
+  supportsIndexedAppend,
+} from "./cache-capabilities.ts";
+
+class DeclaringCache extends InMemoryServerCache {
+  readonly streamCacheCapabilities = { crossProcess: true, indexedAppend: true };
+  async appendIndexed(request: IndexedAppendRequest): Promise<IndexedAppendOutcome[]> {
+    return request.entries.map((_entry, index) => ({ index, duplicate: false }));
+  }
+}
+
+class ClaimingWithoutMethod extends InMemoryServerCache {
+  readonly streamCacheCapabilities = { crossProcess: false, indexedAppend: true };
+}
+
+describe("stream cache capabilities", () => {
+  it("are none for a plain MastraServerCache, such as @mastra/core's in-memory one", () => {
+    const cache = new InMemoryServerCache();
+    expect(getStreamCacheCapabilities(cache)).toEqual({ crossProcess: false, indexedAppend: false });
+    expect(supportsIndexedAppend(cache)).toBe(false);
+  });
+
+  it("are read from what a cache declares", () => {
+    const cache = new DeclaringCache();
+    expect(getStreamCacheCapabilities(cache)).toEqual({ crossProcess: true, indexedAppend: true });
+    expect(supportsIndexedAppend(cache)).toBe(true);
+  });
+
+  it("do not include indexed append when the method is missing, whatever is declared", () => {
+    expect(supportsIndexedAppend(new ClaimingWithoutMethod())).toBe(false);
+  });
+});
