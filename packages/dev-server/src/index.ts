@@ -1,0 +1,21 @@
+export type { RunCounters, RunStatus, StepExecution } from "./internal/run-state.ts";
+export type { RunView } from "./internal/run-view.ts";
+export type {
+  CrashAfterStepOptions,
+  DelayCallsOptions,
+  DuplicateCallsOptions,
+  FaultScope,
+  InjectedFault,
+} from "./internal/faults.ts";
+export type { StoredEvent } from "./internal/engine.ts";
+export type { RealtimeChannelStats, RealtimeStats } from "./internal/realtime-hub.ts";
+export {
+  type AppView,
+  type DevServer,
+  type DevServerCounters,
+  type EventInput,
+  type ExecutionMode,
+  type StartDevServerOptions,
+  startDevServer,
+  type WaitForRunOptions,
+} from "./start-dev-server.ts";

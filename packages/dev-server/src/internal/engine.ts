@@ -1,0 +1,400 @@
+import { monotonicFactory } from "ulid";
+import type { ReportedOp } from "./call-app.ts";
+import { ScaledClock } from "./clock.ts";
+import { parseDurationMs } from "./duration.ts";
+import { createEngineCounters, type EngineCounters } from "./engine-counters.ts";
+import { compileExpression } from "./expression.ts";
+import { FaultInjector } from "./faults.ts";
+import { type FunctionRecord, FunctionRegistry } from "./registry.ts";
+import { RunDriver, serializeError } from "./run-driver.ts";
+import { type PendingWait, RunState } from "./run-state.ts";
+
+/** An event as the engine stores it and hands it to runs. */
+export interface StoredEvent {
+  /** The engine's id for the event (a ULID), or the user's `id`. */
+  id: string;
+  name: string;
+  data: Record<string, unknown>;
+  user?: Record<string, unknown>;
+  /** Epoch milliseconds. */
+  ts: number;
+  v?: string;
+}
+
+/** Settings of the {@link Engine}. */
+export interface EngineOptions {
+  mode: "checkpoint" | "classic";
+  signingKey: string | undefined;
+  timeScale: number;
+  /** How many finished runs and events to keep for inspection before the oldest are dropped. */
+  retention: number;
+}
+
+/**
+ * The engine: synced functions, the event API's routing (triggers, waits, cancellations), runs and
+ * their lifecycle events, invoke, and what tests inspect.
+ */
+export class Engine {
+  readonly registry: FunctionRegistry = new FunctionRegistry();
+  readonly counters: EngineCounters = createEngineCounters();
+  readonly faults: FaultInjector = new FaultInjector();
+  readonly clock: ScaledClock;
+  readonly #options: EngineOptions;
+  readonly #driver: RunDriver;
+  readonly #runs = new Map<string, RunState>();
+  readonly #events = new Map<string, StoredEvent>();
+  readonly #runsByEvent = new Map<string, string[]>();
+  readonly #waits = new Map<string, Set<PendingWait>>();
+  readonly #seeds = new Map<string, string>();
+  /** Active runs whose function has cancelOn rules, by the cancelling event's name. */
+  readonly #cancellable = new Map<string, Set<RunState>>();
+  readonly #ulid = monotonicFactory();
+  #evictedMemoizedBytes = 0;
+
+  constructor(options: EngineOptions) {
+    this.#options = options;
+    this.clock = new ScaledClock(options.timeScale);
+    this.#driver = new RunDriver({
+      clock: this.clock,
+      faults: this.faults,
+      counters: this.counters,
+      settings: (run) => ({ mode: options.mode, signingKey: options.signingKey, internalFunctionId: run.fn.id }),
+      waitForEvent: (run, op) => this.#registerWait(run, op),
+      invoke: (run, op) => this.#invoke(run, op),
+      complete: (run, output) => this.#end(run, "Completed", { output }),
+      fail: (run, error) => this.#end(run, "Failed", { error }),
+    });
+  }
+
+  /** Receives events from the event API or from the engine itself; returns their ids. */
+  receive(input: unknown[], seed?: string): string[] {
+    const ids: string[] = [];
+    const accepted: StoredEvent[] = [];
+    for (const [position, raw] of input.entries()) {
+      const event = this.#normalize(raw);
+      const seedKey = seed === undefined ? undefined : `${seed}#${position}`;
+      const known = seedKey === undefined ? undefined : this.#seeds.get(seedKey);
+      if (known !== undefined) {
+        // A retried send with the same seed: same id, no second set of runs.
+        ids.push(known);
+        continue;
+      }
+      if (this.#events.has(event.id)) {
+        // A user-supplied id seen before: the event is accepted but starts nothing again.
+        ids.push(event.id);
+        continue;
+      }
+      if (seedKey !== undefined) {
+        this.#seeds.set(seedKey, event.id);
+      }
+      this.#remember(this.#events, event.id, event);
+      this.counters.eventsReceived++;
+      ids.push(event.id);
+      accepted.push(event);
+    }
+    for (const event of accepted) {
+      this.#route(event);
+    }
+    return ids;
+  }
+
+  /** A run by id. */
+  run(runId: string): RunState | undefined {
+    return this.#runs.get(runId);
+  }
+
+  /** Every run kept, oldest first. */
+  runs(): RunState[] {
+    return [...this.#runs.values()];
+  }
+
+  /** An event by id. */
+  event(eventId: string): StoredEvent | undefined {
+    return this.#events.get(eventId);
+  }
+
+  /** Every event kept, oldest first. */
+  events(): StoredEvent[] {
+    return [...this.#events.values()];
+  }
+
+  /** The runs an event started. */
+  runsForEvent(eventId: string): RunState[] {
+    return (this.#runsByEvent.get(eventId) ?? []).flatMap((runId) => this.#runs.get(runId) ?? []);
+  }
+
+  /** Bytes of step state memoized, over every run the engine has had. */
+  memoizedBytes(): number {
+    let total = this.#evictedMemoizedBytes;
+    for (const run of this.#runs.values()) {
+      total += run.counters.memoizedBytes;
+    }
+    return total;
+  }
+
+  /** Cancels a run: nothing further is called for it. Returns false when it had already ended. */
+  cancel(runId: string): boolean {
+    const run = this.#runs.get(runId);
+    return run !== undefined && this.#end(run, "Cancelled", {});
+  }
+
+  /** Handles a checkpoint post; returns the HTTP status. */
+  checkpoint(runId: string, body: Record<string, unknown>): number {
+    const run = this.#runs.get(runId);
+    return run === undefined ? 404 : this.#driver.acceptCheckpoint(run, body);
+  }
+
+  /** Stops every timer; runs stay as they are. */
+  close(): void {
+    this.clock.close();
+    this.faults.clear();
+  }
+
+  #normalize(raw: unknown): StoredEvent {
+    if (typeof raw !== "object" || raw === null || typeof (raw as { name?: unknown }).name !== "string") {
+      throw new Error("every event must be an object with a string name");
+    }
+    const input = raw as { id?: unknown; name: string; data?: unknown; user?: unknown; ts?: unknown; v?: unknown };
+    if ((input.name as string) === "") {
+      throw new Error("an event name must not be empty");
+    }
+    const event: StoredEvent = {
+      id: typeof input.id === "string" && input.id !== "" ? input.id : this.#ulid(),
+      name: input.name,
+      data: typeof input.data === "object" && input.data !== null ? (input.data as Record<string, unknown>) : {},
+      ts: typeof input.ts === "number" ? input.ts : Date.now(),
+    };
+    if (typeof input.user === "object" && input.user !== null) {
+      event.user = input.user as Record<string, unknown>;
+    }
+    if (typeof input.v === "string") {
+      event.v = input.v;
+    }
+    return event;
+  }
+
+  #route(event: StoredEvent): void {
+    const before = process.cpuUsage();
+    for (const run of [...(this.#cancellable.get(event.name) ?? [])]) {
+      for (const rule of run.fn.cancel) {
+        if (rule.event !== event.name) {
+          continue;
+        }
+        if (rule.timeoutMs !== undefined && Date.now() > run.startedAt + rule.timeoutMs) {
+          continue;
+        }
+        if (rule.condition === undefined || rule.condition({ event: run.event, async: event }) === true) {
+          this.#end(run, "Cancelled", {});
+          break;
+        }
+      }
+    }
+    for (const wait of [...(this.#waits.get(event.name) ?? [])]) {
+      const run = this.#runs.get(wait.runId);
+      if (run === undefined || !run.isActive) {
+        this.#dropWait(wait);
+        continue;
+      }
+      if (wait.condition === undefined || wait.condition({ event: run.event, async: event }) === true) {
+        this.#dropWait(wait);
+        wait.cancelTimeout();
+        this.#driver.resolve(run, wait.hashedId, event);
+      }
+    }
+    for (const fn of this.registry.triggeredBy(event.name)) {
+      const trigger = fn.triggers.find(
+        (candidate) =>
+          candidate.event === event.name ||
+          (candidate.event.endsWith("*") && event.name.startsWith(candidate.event.slice(0, -1))),
+      );
+      if (trigger?.condition !== undefined && trigger.condition({ event }) !== true) {
+        continue;
+      }
+      this.#start(fn, event);
+    }
+    const used = process.cpuUsage(before);
+    this.counters.engineCpuMicros += used.user + used.system;
+  }
+
+  #start(fn: FunctionRecord, event: StoredEvent, invokedBy?: { runId: string; hashedId: string }): RunState {
+    const run = new RunState(this.#ulid(), fn, event as unknown as Record<string, unknown>, Date.now());
+    run.invokedBy = invokedBy;
+    this.#remember(this.#runs, run.id, run);
+    const list = this.#runsByEvent.get(event.id) ?? [];
+    list.push(run.id);
+    this.#runsByEvent.set(event.id, list);
+    this.counters.runsStarted++;
+    for (const rule of fn.cancel) {
+      const set = this.#cancellable.get(rule.event) ?? new Set<RunState>();
+      set.add(run);
+      this.#cancellable.set(rule.event, set);
+    }
+    this.#driver.requestDiscovery(run);
+    return run;
+  }
+
+  #registerWait(run: RunState, op: ReportedOp): void {
+    const opts = op.opts ?? {};
+    const eventName = typeof opts.event === "string" ? opts.event : (op.name ?? "");
+    const condition = typeof opts.if === "string" && opts.if !== "" ? compileExpression(opts.if) : undefined;
+    const timeoutMs = typeof opts.timeout === "string" ? parseDurationMs(opts.timeout) : undefined;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : this.clock.schedule(timeoutMs, () => {
+            this.#dropWait(wait);
+            this.#driver.resolve(run, op.id, null);
+          });
+    const wait: PendingWait = {
+      runId: run.id,
+      hashedId: op.id,
+      event: eventName,
+      cancelTimeout: () => timer?.cancel(),
+    };
+    if (condition !== undefined) {
+      wait.condition = condition;
+    }
+    const set = this.#waits.get(eventName) ?? new Set<PendingWait>();
+    set.add(wait);
+    this.#waits.set(eventName, set);
+    run.blockers.set(op.id, () => {
+      wait.cancelTimeout();
+      this.#dropWait(wait);
+    });
+  }
+
+  #dropWait(wait: PendingWait): void {
+    const set = this.#waits.get(wait.event);
+    set?.delete(wait);
+    if (set?.size === 0) {
+      this.#waits.delete(wait.event);
+    }
+  }
+
+  #invoke(run: RunState, op: ReportedOp): void {
+    const opts = op.opts ?? {};
+    const functionId = typeof opts.function_id === "string" ? opts.function_id : "";
+    const target = this.registry.function(functionId);
+    if (target === undefined) {
+      this.#driver.resolve(run, op.id, {
+        error: {
+          name: "Error",
+          message: `[@mastra/inngest-dev-server] invoked function "${functionId}" is not synced`,
+        },
+      });
+      return;
+    }
+    const payload = (opts.payload ?? {}) as { data?: Record<string, unknown>; user?: Record<string, unknown> };
+    const [event] = this.receiveInternal({
+      name: "inngest/function.invoked",
+      data: {
+        ...payload.data,
+        _inngest: {
+          source_app_id: run.fn.appName,
+          source_fn_id: run.fn.id,
+          source_fn_run_id: run.id,
+          fn_id: functionId,
+          correlation_id: `${run.id}.${op.id}`,
+        },
+      },
+    });
+    if (event === undefined) {
+      return;
+    }
+    const child = this.#start(target, event, { runId: run.id, hashedId: op.id });
+    let timer: { cancel(): void } | undefined;
+    if (typeof opts.timeout === "string") {
+      timer = this.clock.schedule(parseDurationMs(opts.timeout), () =>
+        this.#driver.resolve(run, op.id, {
+          error: { name: "InngestInvokeTimeoutError", message: "Timed out waiting for invoked function to complete" },
+        }),
+      );
+    }
+    run.blockers.set(op.id, () => timer?.cancel());
+    void child.finished.then(() => timer?.cancel());
+  }
+
+  /** Stores an engine-made event without routing it to triggers (the caller decides). */
+  receiveInternal(raw: { name: string; data: Record<string, unknown> }): StoredEvent[] {
+    const event = this.#normalize(raw);
+    this.#remember(this.#events, event.id, event);
+    this.counters.eventsReceived++;
+    return [event];
+  }
+
+  #end(
+    run: RunState,
+    status: "Completed" | "Failed" | "Cancelled",
+    outcome: { output?: unknown; error?: unknown },
+  ): boolean {
+    if (!run.end(status, outcome, Date.now())) {
+      return false;
+    }
+    for (const rule of run.fn.cancel) {
+      const set = this.#cancellable.get(rule.event);
+      set?.delete(run);
+      if (set?.size === 0) {
+        this.#cancellable.delete(rule.event);
+      }
+    }
+    if (run.invokedBy !== undefined) {
+      const parent = this.#runs.get(run.invokedBy.runId);
+      if (parent !== undefined) {
+        const value =
+          status === "Completed"
+            ? { data: run.output }
+            : {
+                error:
+                  status === "Failed"
+                    ? normalizeError(run.error)
+                    : { name: "Error", message: "invoked run was cancelled" },
+              };
+        this.#driver.resolve(parent, run.invokedBy.hashedId, value);
+      }
+    }
+    const base = { function_id: run.fn.id, run_id: run.id, event: run.event, events: run.events };
+    const lifecycle =
+      status === "Completed"
+        ? { name: "inngest/function.finished", data: { ...base, result: run.output } }
+        : status === "Failed"
+          ? { name: "inngest/function.failed", data: { ...base, error: normalizeError(run.error) } }
+          : { name: "inngest/function.cancelled", data: base };
+    // Lifecycle events are routed like any other: onFailure handlers are triggered by them.
+    queueMicrotask(() => this.receive([lifecycle]));
+    return true;
+  }
+
+  #remember<Value>(map: Map<string, Value>, key: string, value: Value): void {
+    map.set(key, value);
+    if (map.size <= this.#options.retention) {
+      return;
+    }
+    for (const [oldKey, oldValue] of map) {
+      if (map.size <= this.#options.retention) {
+        break;
+      }
+      if (oldValue instanceof RunState) {
+        if (oldValue.isActive) {
+          continue;
+        }
+        this.#evictedMemoizedBytes += oldValue.counters.memoizedBytes;
+      }
+      map.delete(oldKey);
+    }
+  }
+}
+
+function normalizeError(error: unknown): { name: string; message: string; stack?: string } {
+  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") {
+    const shaped = error as { name?: unknown; message: string; stack?: unknown };
+    const normalized: { name: string; message: string; stack?: string } = {
+      name: typeof shaped.name === "string" ? shaped.name : "Error",
+      message: shaped.message,
+    };
+    if (typeof shaped.stack === "string") {
+      normalized.stack = shaped.stack;
+    }
+    return normalized;
+  }
+  return serializeError(error);
+}

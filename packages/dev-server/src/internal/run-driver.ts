@@ -1,0 +1,347 @@
+import {
+  buildCall,
+  type CallOutcome,
+  type CallSettings,
+  type CallTarget,
+  type ReportedOp,
+  readOutcome,
+} from "./call-app.ts";
+import { retryBackoffMs, type ScaledClock } from "./clock.ts";
+import { resolveWakeTime } from "./duration.ts";
+import type { EngineCounters } from "./engine-counters.ts";
+import type { FaultInjector } from "./faults.ts";
+import type { RunState, StepExecution, StepReport } from "./run-state.ts";
+
+/** What the driver needs from the engine around it. */
+export interface RunDriverHooks {
+  clock: ScaledClock;
+  faults: FaultInjector;
+  counters: EngineCounters;
+  settings(run: RunState): CallSettings;
+  /** Registers a `WaitForEvent` op; the engine memoizes the event (or null on timeout) later. */
+  waitForEvent(run: RunState, op: ReportedOp): void;
+  /** Starts the run a `InvokeFunction` op asks for. */
+  invoke(run: RunState, op: ReportedOp): void;
+  /** Ends a run that completed. */
+  complete(run: RunState, output: unknown): void;
+  /** Ends a run that failed for good. */
+  fail(run: RunState, error: unknown): void;
+}
+
+interface Dispatch {
+  attempt: number;
+  crashed: boolean;
+}
+
+/**
+ * Drives runs the way Inngest's executor does: one discovery call at a time, planned steps called
+ * in parallel by id, memoized state sent back on every call, retries with backoff per step and
+ * per discovery, and checkpoints accepted while a discovery call runs steps eagerly.
+ */
+export class RunDriver {
+  readonly #hooks: RunDriverHooks;
+  readonly #dispatches = new Map<string, Dispatch>();
+  #nextDispatch = 0;
+
+  constructor(hooks: RunDriverHooks) {
+    this.#hooks = hooks;
+  }
+
+  /** Asks for a discovery call as soon as no planned step is outstanding. */
+  requestDiscovery(run: RunState): void {
+    run.discoveryRequested = true;
+    this.pump(run);
+  }
+
+  /** Memoizes the result of a step the engine resolved itself (sleep, wait, invoke) and moves on. */
+  resolve(run: RunState, hashedId: string, value: unknown): void {
+    if (!run.isActive) {
+      return;
+    }
+    run.blockers.delete(hashedId);
+    if (run.memoize(hashedId, value)) {
+      this.requestDiscovery(run);
+    }
+  }
+
+  /** Starts every call the run may make now. */
+  pump(run: RunState): void {
+    if (!run.isActive) {
+      return;
+    }
+    for (const [hashedId, state] of run.planned) {
+      if (!state.inFlight) {
+        state.inFlight = true;
+        void this.#dispatch(run, { kind: "step", hashedId });
+      }
+    }
+    if (run.planned.size === 0 && run.discoveryRequested && !run.discoveryInFlight) {
+      run.discoveryRequested = false;
+      run.discoveryInFlight = true;
+      void this.#dispatch(run, { kind: "discovery" });
+    }
+  }
+
+  /** Handles `POST /v1/checkpoint/:runId/async`: memoizes the steps a discovery call ran eagerly. */
+  acceptCheckpoint(run: RunState, body: Record<string, unknown>): number {
+    run.counters.checkpointPosts++;
+    this.#hooks.counters.checkpointPosts++;
+    const dispatchId = typeof body.qi_id === "string" ? body.qi_id : "";
+    const dispatch = this.#dispatches.get(dispatchId);
+    // 409 tells the SDK its dispatch is stale, and it stops: that is how a cancelled run halts.
+    if (!run.isActive || dispatch === undefined || dispatchId !== run.currentDispatchId) {
+      return 409;
+    }
+    for (const step of Array.isArray(body.steps) ? (body.steps as ReportedOp[]) : []) {
+      if (step.op !== "StepRun") {
+        continue;
+      }
+      const name = stepName(step);
+      if (!dispatch.crashed && this.#hooks.faults.takeCrash(run.fn.id, run.id, name)) {
+        dispatch.crashed = true;
+      }
+      const kept = !dispatch.crashed && run.memoize(step.id, { data: step.data ?? null });
+      this.#record(run, step, dispatch.attempt, "ok", "checkpoint", !kept);
+    }
+    return 200;
+  }
+
+  async #dispatch(run: RunState, target: CallTarget): Promise<void> {
+    const attemptKey = target.kind === "discovery" ? "" : target.hashedId;
+    const attempt = run.attempts.get(attemptKey) ?? 0;
+    const dispatchId = `${run.id}-${++this.#nextDispatch}`;
+    const dispatch: Dispatch = { attempt, crashed: false };
+    this.#dispatches.set(dispatchId, dispatch);
+    if (target.kind === "discovery") {
+      run.currentDispatchId = dispatchId;
+    }
+    let outcome: CallOutcome;
+    try {
+      const delayMs = this.#hooks.faults.takeDelay(run.fn.id, run.id);
+      if (delayMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+      const request = buildCall(run, target, attempt, dispatchId, this.#hooks.settings(run));
+      const copies = this.#hooks.faults.takeDuplicate(run.fn.id, run.id) ? 2 : 1;
+      const sends = Array.from({ length: copies }, () => this.#send(run, request));
+      const [first, ...duplicates] = await Promise.all(sends);
+      outcome = first as CallOutcome;
+      for (const duplicate of duplicates) {
+        // A redelivered call's outcome is applied too; the memo absorbs what it repeats.
+        this.#measure(() => this.#apply(run, target, attempt, dispatch, duplicate));
+      }
+    } catch (error) {
+      outcome = { kind: "error", error: serializeError(error), retriable: true };
+    } finally {
+      this.#dispatches.delete(dispatchId);
+      if (target.kind === "discovery") {
+        run.discoveryInFlight = false;
+        run.currentDispatchId = undefined;
+      } else {
+        const planned = run.planned.get(target.hashedId);
+        if (planned !== undefined) {
+          planned.inFlight = false;
+        }
+      }
+    }
+    this.#measure(() => this.#apply(run, target, attempt, dispatch, outcome));
+    this.pump(run);
+  }
+
+  async #send(run: RunState, request: ReturnType<typeof buildCall>): Promise<CallOutcome> {
+    run.counters.serveCalls++;
+    this.#hooks.counters.serveCalls++;
+    try {
+      const response = await fetch(request.url, { method: "POST", headers: request.headers, body: request.body });
+      return await readOutcome(response);
+    } catch (error) {
+      return { kind: "error", error: serializeError(error), retriable: true };
+    }
+  }
+
+  #measure(work: () => void): void {
+    const before = process.cpuUsage();
+    work();
+    const used = process.cpuUsage(before);
+    this.#hooks.counters.engineCpuMicros += used.user + used.system;
+  }
+
+  #apply(run: RunState, target: CallTarget, attempt: number, dispatch: Dispatch, outcome: CallOutcome): void {
+    if (!run.isActive) {
+      return;
+    }
+    if (outcome.kind === "ops" && !dispatch.crashed) {
+      const crashed = outcome.ops.find(
+        (op) => op.op === "StepRun" && this.#hooks.faults.takeCrash(run.fn.id, run.id, stepName(op)),
+      );
+      if (crashed !== undefined) {
+        dispatch.crashed = true;
+        this.#record(run, crashed, attempt, "ok", "response", true);
+      }
+    }
+    if (dispatch.crashed) {
+      // The app's process "died" after the step ran: the call is retried like any lost call.
+      this.#retryCall(run, target, attempt + 1, undefined);
+      return;
+    }
+    switch (outcome.kind) {
+      case "completed":
+        this.#hooks.complete(run, outcome.output);
+        return;
+      case "error":
+        if (!outcome.retriable || attempt + 1 >= run.fn.maxAttempts) {
+          this.#hooks.fail(run, outcome.error);
+        } else {
+          this.#retryCall(run, target, attempt + 1, outcome.retryAfterMs);
+        }
+        return;
+      case "ops":
+        this.#applyOps(run, target, attempt, outcome);
+    }
+  }
+
+  #applyOps(run: RunState, target: CallTarget, attempt: number, outcome: Extract<CallOutcome, { kind: "ops" }>): void {
+    if (outcome.ops.length > 1) {
+      run.disableImmediateExecution = true;
+    }
+    let progressed = false;
+    for (const op of outcome.ops) {
+      if (!run.isActive) {
+        return;
+      }
+      const stepAttempt =
+        target.kind === "step" && target.hashedId === op.id ? attempt : (run.attempts.get(op.id) ?? attempt);
+      switch (op.op) {
+        case "StepRun": {
+          const kept = run.memoize(op.id, { data: op.data ?? null });
+          this.#record(run, op, stepAttempt, "ok", "response", !kept);
+          run.attempts.delete(op.id);
+          progressed ||= kept;
+          break;
+        }
+        case "StepPlanned":
+          if (!run.has(op.id) && !run.planned.has(op.id)) {
+            run.planned.set(op.id, { inFlight: false });
+          }
+          break;
+        case "StepError":
+          this.#record(run, op, stepAttempt, "error", "response", false);
+          if (stepAttempt + 1 >= run.fn.maxAttempts) {
+            progressed ||= run.memoize(op.id, { error: op.error ?? null });
+          } else {
+            this.#retryStep(run, op.id, stepAttempt + 1, outcome.retryAfterMs);
+          }
+          break;
+        case "StepFailed":
+          this.#record(run, op, stepAttempt, "failed", "response", false);
+          progressed ||= run.memoize(op.id, { error: op.error ?? null });
+          break;
+        case "Sleep":
+          this.#sleep(run, op);
+          break;
+        case "WaitForEvent":
+          if (!run.has(op.id) && !run.blockers.has(op.id)) {
+            this.#hooks.waitForEvent(run, op);
+          }
+          break;
+        case "InvokeFunction":
+          if (!run.has(op.id) && !run.blockers.has(op.id)) {
+            this.#hooks.invoke(run, op);
+          }
+          break;
+        case "RunComplete":
+          this.#hooks.complete(run, op.data ?? null);
+          return;
+        case "DiscoveryRequest":
+          progressed = true;
+          break;
+        default:
+          this.#hooks.fail(run, {
+            name: "UnsupportedStepError",
+            message: `[@mastra/inngest-dev-server] step "${stepName(op)}" uses the ${op.op} op, which this engine does not support`,
+          });
+          return;
+      }
+    }
+    if (progressed && run.planned.size === 0) {
+      run.discoveryRequested = true;
+    }
+  }
+
+  #sleep(run: RunState, op: ReportedOp): void {
+    if (run.has(op.id) || run.blockers.has(op.id)) {
+      return;
+    }
+    const duration = typeof op.opts?.duration === "string" ? op.opts.duration : (op.name ?? "0s");
+    const now = Date.now();
+    const timer = this.#hooks.clock.schedule(resolveWakeTime(duration, now) - now, () =>
+      this.resolve(run, op.id, null),
+    );
+    run.blockers.set(op.id, () => timer.cancel());
+  }
+
+  #retryStep(run: RunState, hashedId: string, attempt: number, retryAfterMs: number | undefined): void {
+    run.attempts.set(hashedId, attempt);
+    // Held as in flight during the backoff so pump() does not call it early.
+    run.planned.set(hashedId, { inFlight: true });
+    this.#hooks.clock.schedule(retryAfterMs ?? retryBackoffMs(attempt), () => {
+      const planned = run.planned.get(hashedId);
+      if (planned !== undefined) {
+        planned.inFlight = false;
+      }
+      this.pump(run);
+    });
+  }
+
+  #retryCall(run: RunState, target: CallTarget, attempt: number, retryAfterMs: number | undefined): void {
+    if (target.kind === "step") {
+      this.#retryStep(run, target.hashedId, attempt, retryAfterMs);
+      return;
+    }
+    run.attempts.set("", attempt);
+    run.discoveryInFlight = true;
+    this.#hooks.clock.schedule(retryAfterMs ?? retryBackoffMs(attempt), () => {
+      run.discoveryInFlight = false;
+      this.requestDiscovery(run);
+    });
+  }
+
+  #record(
+    run: RunState,
+    op: ReportedOp,
+    attempt: number,
+    outcome: StepExecution["outcome"],
+    reportedBy: StepReport,
+    discarded: boolean,
+  ): void {
+    run.counters.stepsExecuted++;
+    this.#hooks.counters.stepsExecuted++;
+    run.executions.push({
+      name: stepName(op),
+      hashedId: op.id,
+      attempt,
+      outcome,
+      reportedBy,
+      discarded,
+      at: Date.now(),
+    });
+  }
+}
+
+/** The user's id of a step: `userland.id`, else its display name, else the op's name. */
+export function stepName(op: ReportedOp): string {
+  return op.userland?.id ?? op.displayName ?? op.name ?? op.id;
+}
+
+/** An error as the JSON shape Inngest stores: name, message, stack. */
+export function serializeError(error: unknown): { name: string; message: string; stack?: string } {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return {
+      name: error.name,
+      message: error.message + cause,
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+    };
+  }
+  return { name: "Error", message: String(error) };
+}

@@ -1,0 +1,58 @@
+import type { RunCounters, RunState, RunStatus, StepExecution } from "./run-state.ts";
+
+/** A run as tests inspect it. */
+export interface RunView {
+  /** The run's id. */
+  id: string;
+  /** The composite id of the function. */
+  functionId: string;
+  /** `Running`, `Completed`, `Failed` or `Cancelled`. */
+  status: RunStatus;
+  /** What the function returned, once completed. */
+  output: unknown;
+  /** Why it failed, once failed. */
+  error: unknown;
+  /** The id of the event that started it. */
+  eventId: string;
+  /** The triggering event. */
+  event: Record<string, unknown>;
+  /** Epoch ms. */
+  startedAt: number;
+  /** Epoch ms, once ended. */
+  endedAt: number | undefined;
+  /** Every step execution reported, in order, retries and discarded ones included. */
+  steps: StepExecution[];
+  /** The run's counters. */
+  counters: RunCounters;
+}
+
+/** A snapshot of a run for tests. */
+export function toRunView(run: RunState): RunView {
+  return {
+    id: run.id,
+    functionId: run.fn.id,
+    status: run.status,
+    output: run.output,
+    error: run.error,
+    eventId: String(run.event.id ?? ""),
+    event: run.event,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    steps: [...run.executions],
+    counters: { ...run.counters },
+  };
+}
+
+/** A run in the shape of Inngest's REST API (`GET /v1/runs/:id`). */
+export function toRestRun(run: RunState): Record<string, unknown> {
+  return {
+    run_id: run.id,
+    function_id: run.fn.id,
+    status: run.status,
+    output: run.output,
+    error: run.error ?? null,
+    event_id: String(run.event.id ?? ""),
+    run_started_at: new Date(run.startedAt).toISOString(),
+    ended_at: run.endedAt === undefined ? null : new Date(run.endedAt).toISOString(),
+  };
+}
