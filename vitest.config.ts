@@ -1,12 +1,14 @@
+import { defaultClientConditions, defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 // Tests import sibling packages through the "@mastra/inngest-source" export condition, so they run
-// against src without a build. Vite resolves server-side imports with `ssr.resolve`, hence both.
-const conditions = ["@mastra/inngest-source", "module", "node", "import", "default"];
+// against src without a build. Vite resolves server-side imports with `ssr.resolve`, hence both;
+// the defaults stay, so packages in node_modules resolve as Node resolves them.
+const sourceCondition = "@mastra/inngest-source";
 
 export default defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ["@mastra/inngest-source"] } },
+  resolve: { conditions: [sourceCondition, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [sourceCondition, ...defaultServerConditions] } },
   test: {
     projects: [
       {

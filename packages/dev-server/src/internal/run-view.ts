@@ -22,6 +22,8 @@ export interface RunView {
   endedAt: number | undefined;
   /** Every step execution reported, in order, retries and discarded ones included. */
   steps: StepExecution[];
+  /** Hashed ids of the sleeps, waits and invokes the run is blocked on now. */
+  blockedOn: string[];
   /** The run's counters. */
   counters: RunCounters;
 }
@@ -39,6 +41,7 @@ export function toRunView(run: RunState): RunView {
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     steps: [...run.executions],
+    blockedOn: [...run.blockers.keys()],
     counters: { ...run.counters },
   };
 }
