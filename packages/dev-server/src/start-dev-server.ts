@@ -184,10 +184,15 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
     mode,
     faults: engine.faults,
     async syncApp(serveUrl) {
-      const response = await fetch(serveUrl, {
-        method: "PUT",
-        headers: { "x-inngest-server-kind": signingKeys.length === 0 ? "dev" : "cloud" },
-      });
+      let response: Response;
+      try {
+        response = await fetch(serveUrl, {
+          method: "PUT",
+          headers: { "x-inngest-server-kind": signingKeys.length === 0 ? "dev" : "cloud" },
+        });
+      } catch (error) {
+        throw new Error(`[@mastra/inngest-dev-server] could not reach ${serveUrl} to sync it`, { cause: error });
+      }
       const text = await response.text();
       if (!response.ok) {
         throw new Error(`[@mastra/inngest-dev-server] syncing ${serveUrl} failed with ${response.status}: ${text.slice(0, 500)}`);
