@@ -5,10 +5,13 @@ import { defineConfig } from "vitest/config";
 // against src without a build. Vite resolves server-side imports with `ssr.resolve`, hence both;
 // the defaults stay, so packages in node_modules resolve as Node resolves them.
 const sourceCondition = "@mastra/inngest-source";
+// "module" is dropped: some dependencies (OpenTelemetry, pulled in by the inngest SDK) point it at
+// ESM files with extensionless imports that Node cannot load, while Node itself never uses it.
+const withoutModule = (conditions: readonly string[]): string[] => conditions.filter((name) => name !== "module");
 
 export default defineConfig({
-  resolve: { conditions: [sourceCondition, ...defaultClientConditions] },
-  ssr: { resolve: { conditions: [sourceCondition, ...defaultServerConditions] } },
+  resolve: { conditions: [sourceCondition, ...withoutModule(defaultClientConditions)] },
+  ssr: { resolve: { conditions: [sourceCondition, ...withoutModule(defaultServerConditions)] } },
   test: {
     projects: [
       {
