@@ -19,3 +19,4 @@ export {
   startDevServer,
   type WaitForRunOptions,
 } from "./start-dev-server.ts";
+export { type ConnectEngineOptions, connectEngine, type EngineConnection, type RestRun } from "./connect-engine.ts";
