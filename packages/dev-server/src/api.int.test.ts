@@ -1,6 +1,6 @@
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveTestApp, type ServedApp } from "./internal/test-app.ts";
+import { type ServedApp, serveTestApp } from "./internal/test-app.ts";
 import { createScenarioApp, SideEffects, silentLogger } from "./internal/test-scenarios.ts";
 import { type DevServer, startDevServer } from "./start-dev-server.ts";
 
@@ -19,13 +19,23 @@ afterAll(async () => {
   await engine?.close();
 });
 
-async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+interface EventReply {
+  ids: string[];
+  status: number;
+  error?: string;
+}
+
+async function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: EventReply }> {
   const response = await fetch(`${engine.url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
-  return { status: response.status, json: await response.json() };
+  return { status: response.status, json: (await response.json()) as EventReply };
 }
 
 describe("event API", () => {
@@ -54,7 +64,7 @@ describe("event API", () => {
     const first = await post("/e/key", [{ name: "test/steps", data: { n: 2 } }], seed);
     const retry = await post("/e/key", [{ name: "test/steps", data: { n: 2 } }], seed);
     expect(retry.json.ids).toEqual(first.json.ids);
-    expect(engine.runsForEvent(first.json.ids[0])).toHaveLength(1);
+    expect(engine.runsForEvent(first.json.ids[0] ?? "")).toHaveLength(1);
   });
 
   it("rejects an event without a name with 400 and the SDK's error shape", async () => {

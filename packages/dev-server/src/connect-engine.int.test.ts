@@ -5,7 +5,11 @@ import { serveTestApp } from "./internal/test-app.ts";
 import { silentLogger } from "./internal/test-scenarios.ts";
 import { type DevServer, startDevServer } from "./start-dev-server.ts";
 
-async function runThrough(engineUrl: string, sync: (url: string) => Promise<void>, connection: Awaited<ReturnType<typeof connectEngine>>): Promise<string> {
+async function runThrough(
+  engineUrl: string,
+  sync: (url: string) => Promise<void>,
+  connection: Awaited<ReturnType<typeof connectEngine>>,
+): Promise<string> {
   const inngest = new Inngest({ id: "connect", isDev: true, baseUrl: engineUrl, logger: silentLogger });
   const fn = inngest.createFunction({ id: "echo", triggers: [{ event: "connect/echo" }] }, async ({ event, step }) =>
     step.run("echo", () => (event.data as { word: string }).word),

@@ -73,7 +73,9 @@ export async function connectEngine(options: ConnectEngineOptions = {}): Promise
       }
       const response = await fetch(serveUrl, { method: "PUT" });
       if (!response.ok) {
-        throw new Error(`[@mastra/inngest-dev-server] syncing ${serveUrl} failed with ${response.status}: ${await response.text()}`);
+        throw new Error(
+          `[@mastra/inngest-dev-server] syncing ${serveUrl} failed with ${response.status}: ${await response.text()}`,
+        );
       }
     },
     async send(events) {
@@ -84,7 +86,9 @@ export async function connectEngine(options: ConnectEngineOptions = {}): Promise
       });
       const body = (await response.json()) as { ids?: string[]; error?: string };
       if (!response.ok) {
-        throw new Error(`[@mastra/inngest-dev-server] sending events failed with ${response.status}: ${body.error ?? ""}`);
+        throw new Error(
+          `[@mastra/inngest-dev-server] sending events failed with ${response.status}: ${body.error ?? ""}`,
+        );
       }
       return body.ids ?? [];
     },
@@ -105,7 +109,9 @@ export async function connectEngine(options: ConnectEngineOptions = {}): Promise
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      throw new Error(`[@mastra/inngest-dev-server] run ${runId} did not end in time (last status: ${last?.status ?? "unknown"})`);
+      throw new Error(
+        `[@mastra/inngest-dev-server] run ${runId} did not end in time (last status: ${last?.status ?? "unknown"})`,
+      );
     },
     async close() {
       await devServer?.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveTestApp, type ServedApp, type TestFramework } from "./internal/test-app.ts";
-import { createScenarioApp, SideEffects } from "./internal/test-scenarios.ts";
 import type { RunView } from "./internal/run-view.ts";
+import { type ServedApp, serveTestApp, type TestFramework } from "./internal/test-app.ts";
+import { createScenarioApp, SideEffects } from "./internal/test-scenarios.ts";
 import { type DevServer, type ExecutionMode, startDevServer } from "./start-dev-server.ts";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -139,7 +139,12 @@ describe.each(modes)("engine in %s mode", (mode) => {
     it("invokes another function and memoizes its result", async () => {
       const run = await finish("test/parent");
       expect(run.output).toEqual({ doubled: 42 });
-      const childRun = engine.runs().find((candidate) => candidate.functionId === `${appId}-child` && candidate.event.name === "inngest/function.invoked");
+      const childRun = engine
+        .runs()
+        .find(
+          (candidate) =>
+            candidate.functionId === `${appId}-child` && candidate.event.name === "inngest/function.invoked",
+        );
       expect(childRun?.status).toBe("Completed");
     });
 
@@ -163,7 +168,14 @@ describe.each(modes)("engine in %s mode", (mode) => {
         [1, "error"],
         [2, "failed"],
       ]);
-      const failed = await until(() => engine.events().find((event) => event.name === "inngest/function.failed" && (event.data as { run_id?: string }).run_id === run.id));
+      const failed = await until(() =>
+        engine
+          .events()
+          .find(
+            (event) =>
+              event.name === "inngest/function.failed" && (event.data as { run_id?: string }).run_id === run.id,
+          ),
+      );
       const [failureRun] = engine.runsForEvent(failed.id);
       const handled = await engine.waitForRun(failureRun?.id ?? "");
       expect(handled.functionId).toBe(`${appId}-failing-failure`);

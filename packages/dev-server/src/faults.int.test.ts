@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveTestApp, type ServedApp } from "./internal/test-app.ts";
+import { type ServedApp, serveTestApp } from "./internal/test-app.ts";
 import { createScenarioApp, SideEffects } from "./internal/test-scenarios.ts";
 import { type DevServer, type ExecutionMode, startDevServer } from "./start-dev-server.ts";
 

@@ -1,5 +1,5 @@
-export type { RunCounters, RunStatus, StepExecution } from "./internal/run-state.ts";
-export type { RunView } from "./internal/run-view.ts";
+export { type ConnectEngineOptions, connectEngine, type EngineConnection, type RestRun } from "./connect-engine.ts";
+export type { StoredEvent } from "./internal/engine.ts";
 export type {
   CrashAfterStepOptions,
   DelayCallsOptions,
@@ -7,8 +7,9 @@ export type {
   FaultScope,
   InjectedFault,
 } from "./internal/faults.ts";
-export type { StoredEvent } from "./internal/engine.ts";
 export type { RealtimeChannelStats, RealtimeStats } from "./internal/realtime-hub.ts";
+export type { RunCounters, RunStatus, StepExecution } from "./internal/run-state.ts";
+export type { RunView } from "./internal/run-view.ts";
 export {
   type AppView,
   type DevServer,
@@ -19,4 +20,3 @@ export {
   startDevServer,
   type WaitForRunOptions,
 } from "./start-dev-server.ts";
-export { type ConnectEngineOptions, connectEngine, type EngineConnection, type RestRun } from "./connect-engine.ts";

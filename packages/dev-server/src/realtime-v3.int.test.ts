@@ -1,9 +1,10 @@
 // The v3 SDK lives in its own test file: v3 and v4 keep their async context in the same global
 // (Symbol.for("inngest:als")) in different shapes, so they cannot share a process.
-import { channel, subscribe, topic } from "@inngest/realtime";
-import { realtimeMiddleware } from "@inngest/realtime/middleware";
+
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { channel, subscribe, topic } from "@inngest/realtime";
+import { realtimeMiddleware } from "@inngest/realtime/middleware";
 import { Inngest } from "inngest-v3";
 import { serve } from "inngest-v3/node";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,12 +14,14 @@ const runChannel = channel((id: string) => `run:${id}`).addTopic(topic("progress
 
 let engine: DevServer;
 let server: Server;
-let inngest: Inngest;
+const silent = { info() {}, warn() {}, error() {}, debug() {} };
+const createClient = (baseUrl: string) =>
+  new Inngest({ id: "realtime-v3", isDev: true, baseUrl, logger: silent, middleware: [realtimeMiddleware()] });
+let inngest: ReturnType<typeof createClient>;
 
 beforeAll(async () => {
   engine = await startDevServer({ timeScale: 0.0001 });
-  const silent = { info() {}, warn() {}, error() {}, debug() {} };
-  inngest = new Inngest({ id: "realtime-v3", isDev: true, baseUrl: engine.url, logger: silent, middleware: [realtimeMiddleware()] });
+  inngest = createClient(engine.url);
   const fn = inngest.createFunction({ id: "progress" }, { event: "rt/start" }, async ({ event, step, publish }) => {
     const id = (event.data as { id: string }).id;
     for (let index = 0; index < 5; index++) {

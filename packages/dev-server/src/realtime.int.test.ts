@@ -1,7 +1,7 @@
 import { Inngest } from "inngest";
 import { channel, staticSchema } from "inngest/realtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveTestApp, type ServedApp } from "./internal/test-app.ts";
+import { type ServedApp, serveTestApp } from "./internal/test-app.ts";
 import { silentLogger } from "./internal/test-scenarios.ts";
 import { type DevServer, type ExecutionMode, startDevServer } from "./start-dev-server.ts";
 
@@ -28,15 +28,18 @@ describe.each<ExecutionMode>(["checkpoint", "classic"])("Realtime with the v4 SD
   beforeAll(async () => {
     engine = await startDevServer({ mode, timeScale: 0.0001 });
     inngest = new Inngest({ id: "realtime", isDev: true, baseUrl: engine.url, logger: silentLogger });
-    const fn = inngest.createFunction({ id: "progress", triggers: [{ event: "rt/start" }] }, async ({ event, step }) => {
-      const id = (event.data as { id: string }).id;
-      for (let index = 0; index < 10; index++) {
-        await step.realtime.publish(`progress-${index}`, runChannel(id).progress, { index });
-      }
-      // Outside a step: published on every call that passes here, which is how Inngest behaves.
-      await inngest.realtime.publish(runChannel(id).progress, { index: 10 });
-      return "published";
-    });
+    const fn = inngest.createFunction(
+      { id: "progress", triggers: [{ event: "rt/start" }] },
+      async ({ event, step }) => {
+        const id = (event.data as { id: string }).id;
+        for (let index = 0; index < 10; index++) {
+          await step.realtime.publish(`progress-${index}`, runChannel(id).progress, { index });
+        }
+        // Outside a step: published on every call that passes here, which is how Inngest behaves.
+        await inngest.realtime.publish(runChannel(id).progress, { index: 10 });
+        return "published";
+      },
+    );
     app = await serveTestApp("node", inngest, [fn]);
     await engine.syncApp(app.url);
   });

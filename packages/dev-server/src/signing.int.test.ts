@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signBody } from "./internal/signing.ts";
-import { serveTestApp, type ServedApp } from "./internal/test-app.ts";
+import { type ServedApp, serveTestApp } from "./internal/test-app.ts";
 import { silentLogger } from "./internal/test-scenarios.ts";
 import { type DevServer, startDevServer } from "./start-dev-server.ts";
 
@@ -43,7 +43,14 @@ describe("cloud mode: the engine signs its calls", () => {
     event: { name: "cloud/hello", data: {} },
     events: [{ name: "cloud/hello", data: {} }],
     steps: {},
-    ctx: { run_id: "01J00000000000000000000000", attempt: 0, max_attempts: 1, disable_immediate_execution: true, use_api: false, stack: { stack: [], current: 0 } },
+    ctx: {
+      run_id: "01J00000000000000000000000",
+      attempt: 0,
+      max_attempts: 1,
+      disable_immediate_execution: true,
+      use_api: false,
+      stack: { stack: [], current: 0 },
+    },
     version: 2,
   });
   const callUrl = (): string => `${app.url}?fnId=cloud-hello&stepId=step`;

@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { Socket } from "node:net";
-import type { EngineCounters } from "./internal/engine-counters.ts";
 import { Engine, type StoredEvent } from "./internal/engine.ts";
+import type { EngineCounters } from "./internal/engine-counters.ts";
 import type { FaultInjector } from "./internal/faults.ts";
 import { handleRequest } from "./internal/http-routes.ts";
 import { RealtimeHub, type RealtimeStats } from "./internal/realtime-hub.ts";
@@ -144,8 +144,15 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
   if (!Number.isFinite(timeScale) || timeScale < 0) {
     throw new Error(`[@mastra/inngest-dev-server] timeScale must be a non-negative number, got ${timeScale}`);
   }
-  const signingKeys = [options.signingKey, options.signingKeyFallback].filter((key): key is string => key !== undefined);
-  const engine = new Engine({ mode, signingKey: options.signingKey, timeScale, retention: options.retention ?? 10_000 });
+  const signingKeys = [options.signingKey, options.signingKeyFallback].filter(
+    (key): key is string => key !== undefined,
+  );
+  const engine = new Engine({
+    mode,
+    signingKey: options.signingKey,
+    timeScale,
+    retention: options.retention ?? 10_000,
+  });
   const hub = new RealtimeHub(
     signingKeys.length === 0 ? {} : { isAuthorized: (authorization) => isAuthorizedBearer(authorization, signingKeys) },
   );
@@ -195,11 +202,15 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
       }
       const text = await response.text();
       if (!response.ok) {
-        throw new Error(`[@mastra/inngest-dev-server] syncing ${serveUrl} failed with ${response.status}: ${text.slice(0, 500)}`);
+        throw new Error(
+          `[@mastra/inngest-dev-server] syncing ${serveUrl} failed with ${response.status}: ${text.slice(0, 500)}`,
+        );
       }
       const app = apps().find((candidate) => candidate.url === serveUrl) ?? apps().at(-1);
       if (app === undefined) {
-        throw new Error(`[@mastra/inngest-dev-server] ${serveUrl} answered the sync but never registered: ${text.slice(0, 500)}`);
+        throw new Error(
+          `[@mastra/inngest-dev-server] ${serveUrl} answered the sync but never registered: ${text.slice(0, 500)}`,
+        );
       }
       return app;
     },
@@ -224,7 +235,11 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
         timer = setTimeout(() => {
           const view = toRunView(run);
           const steps = view.steps.map((step) => `${step.name}#${step.attempt}:${step.outcome}`).join(", ");
-          reject(new Error(`[@mastra/inngest-dev-server] run ${runId} is still ${view.status} after ${timeoutMs} ms (steps: ${steps || "none"})`));
+          reject(
+            new Error(
+              `[@mastra/inngest-dev-server] run ${runId} is still ${view.status} after ${timeoutMs} ms (steps: ${steps || "none"})`,
+            ),
+          );
         }, timeoutMs);
       });
       try {

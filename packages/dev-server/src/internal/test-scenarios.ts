@@ -35,33 +35,39 @@ export function createScenarioApp(
   // Steps throw on purpose; their logs would only bury the test output.
   const inngest = new Inngest({ id: appId, isDev: true, baseUrl, logger: silentLogger });
 
-  const steps = inngest.createFunction({ id: "steps", triggers: [{ event: "test/steps" }] }, async ({ event, step }) => {
-    const a = await step.run("a", () => {
-      effects.hit("steps:a");
-      return `A${event.data.n}`;
-    });
-    const b = await step.run("b", () => {
-      effects.hit("steps:b");
-      return `${a}B`;
-    });
-    return { b };
-  });
+  const steps = inngest.createFunction(
+    { id: "steps", triggers: [{ event: "test/steps" }] },
+    async ({ event, step }) => {
+      const a = await step.run("a", () => {
+        effects.hit("steps:a");
+        return `A${event.data.n}`;
+      });
+      const b = await step.run("b", () => {
+        effects.hit("steps:b");
+        return `${a}B`;
+      });
+      return { b };
+    },
+  );
 
-  const parallel = inngest.createFunction({ id: "parallel", triggers: [{ event: "test/parallel" }] }, async ({ step }) => {
-    const values = await Promise.all(
-      ["p1", "p2", "p3"].map((name) =>
-        step.run(name, () => {
-          effects.hit(`parallel:${name}`);
-          return name;
-        }),
-      ),
-    );
-    const after = await step.run("after", () => {
-      effects.hit("parallel:after");
-      return values.join("+");
-    });
-    return after;
-  });
+  const parallel = inngest.createFunction(
+    { id: "parallel", triggers: [{ event: "test/parallel" }] },
+    async ({ step }) => {
+      const values = await Promise.all(
+        ["p1", "p2", "p3"].map((name) =>
+          step.run(name, () => {
+            effects.hit(`parallel:${name}`);
+            return name;
+          }),
+        ),
+      );
+      const after = await step.run("after", () => {
+        effects.hit("parallel:after");
+        return values.join("+");
+      });
+      return after;
+    },
+  );
 
   const loop = inngest.createFunction({ id: "loop", triggers: [{ event: "test/loop" }] }, async ({ step }) => {
     let total = 0;
@@ -80,10 +86,13 @@ export function createScenarioApp(
     return await step.run("woke", () => "awake");
   });
 
-  const waitMatch = inngest.createFunction({ id: "wait-match", triggers: [{ event: "test/wait-match" }] }, async ({ step }) => {
-    const approval = await step.waitForEvent("approval", { event: "test/approve", match: "data.id", timeout: "1d" });
-    return approval?.data ?? null;
-  });
+  const waitMatch = inngest.createFunction(
+    { id: "wait-match", triggers: [{ event: "test/wait-match" }] },
+    async ({ step }) => {
+      const approval = await step.waitForEvent("approval", { event: "test/approve", match: "data.id", timeout: "1d" });
+      return approval?.data ?? null;
+    },
+  );
 
   const waitIf = inngest.createFunction({ id: "wait-if", triggers: [{ event: "test/wait-if" }] }, async ({ step }) => {
     const big = await step.waitForEvent("big", { event: "test/number", if: "async.data.n > 3", timeout: "1d" });
@@ -99,9 +108,12 @@ export function createScenarioApp(
     },
   );
 
-  const child = inngest.createFunction({ id: "child", triggers: [{ event: "test/child" }] }, async ({ event, step }) => {
-    return await step.run("double", () => (event.data as { n: number }).n * 2);
-  });
+  const child = inngest.createFunction(
+    { id: "child", triggers: [{ event: "test/child" }] },
+    async ({ event, step }) => {
+      return await step.run("double", () => (event.data as { n: number }).n * 2);
+    },
+  );
 
   const parent = inngest.createFunction({ id: "parent", triggers: [{ event: "test/parent" }] }, async ({ step }) => {
     const doubled = await step.invoke("call-child", { function: child, data: { n: 21 } });
@@ -113,10 +125,13 @@ export function createScenarioApp(
     return { count: sent.ids.length };
   });
 
-  const listener = inngest.createFunction({ id: "listener", triggers: [{ event: "test/emitted" }] }, async ({ event }) => {
-    effects.hit("listener");
-    return event.data;
-  });
+  const listener = inngest.createFunction(
+    { id: "listener", triggers: [{ event: "test/emitted" }] },
+    async ({ event }) => {
+      effects.hit("listener");
+      return event.data;
+    },
+  );
 
   const failing = inngest.createFunction(
     {
@@ -155,17 +170,24 @@ export function createScenarioApp(
     },
   );
 
-  const retryAfter = inngest.createFunction({ id: "retry-after", triggers: [{ event: "test/retry-after" }] }, async ({ step }) => {
-    return await step.run("later", () => {
-      if (effects.hit("retry-after") === 1) {
-        throw new RetryAfterError("not yet", "10m");
-      }
-      return "done";
-    });
-  });
+  const retryAfter = inngest.createFunction(
+    { id: "retry-after", triggers: [{ event: "test/retry-after" }] },
+    async ({ step }) => {
+      return await step.run("later", () => {
+        if (effects.hit("retry-after") === 1) {
+          throw new RetryAfterError("not yet", "10m");
+        }
+        return "done";
+      });
+    },
+  );
 
   const cancellable = inngest.createFunction(
-    { id: "cancellable", triggers: [{ event: "test/cancellable" }], cancelOn: [{ event: "test/cancel", match: "data.id" }] },
+    {
+      id: "cancellable",
+      triggers: [{ event: "test/cancellable" }],
+      cancelOn: [{ event: "test/cancel", match: "data.id" }],
+    },
     async ({ step }) => {
       await step.run("first", () => effects.hit("cancellable:first"));
       await step.sleep("long", "1d");
