@@ -140,3 +140,26 @@ describe("sync", () => {
     await expect(engine.syncApp("http://127.0.0.1:1/api/inngest")).rejects.toThrow(/could not reach .* to sync it/);
   });
 });
+
+describe("retention", () => {
+  it("keeps at most `retention` finished runs and events, so a long-lived engine does not grow", async () => {
+    const small = await startDevServer({ retention: 5 });
+    const client = new Inngest({ id: "retention", isDev: true, baseUrl: small.url, logger: silentLogger });
+    const fn = client.createFunction({ id: "quick", triggers: [{ event: "r/quick" }] }, async () => "ok");
+    const served = await serveTestApp("node", client, [fn]);
+    try {
+      await small.syncApp(served.url);
+      for (let index = 0; index < 20; index++) {
+        const [eventId] = await small.send({ name: "r/quick", data: { index } });
+        const [run] = small.runsForEvent(eventId ?? "");
+        await small.waitForRun(run?.id ?? "");
+      }
+      expect(small.runs().length).toBeLessThanOrEqual(5);
+      expect(small.events().length).toBeLessThanOrEqual(5);
+      expect(small.counters().runsStarted).toBe(20);
+    } finally {
+      await served.close();
+      await small.close();
+    }
+  });
+});

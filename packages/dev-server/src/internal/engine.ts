@@ -85,7 +85,7 @@ export class Engine {
         continue;
       }
       if (seedKey !== undefined) {
-        this.#seeds.set(seedKey, event.id);
+        this.#remember(this.#seeds, seedKey, event.id);
       }
       this.#remember(this.#events, event.id, event);
       this.counters.eventsReceived++;
@@ -141,7 +141,14 @@ export class Engine {
   /** Handles a checkpoint post; returns the HTTP status. */
   checkpoint(runId: string, body: Record<string, unknown>): number {
     const run = this.#runs.get(runId);
-    return run === undefined ? 404 : this.#driver.acceptCheckpoint(run, body);
+    if (run === undefined) {
+      return 404;
+    }
+    const before = process.cpuUsage();
+    const status = this.#driver.acceptCheckpoint(run, body);
+    const used = process.cpuUsage(before);
+    this.counters.engineCpuMicros += used.user + used.system;
+    return status;
   }
 
   /** Stops every timer; runs stay as they are. */
@@ -222,7 +229,7 @@ export class Engine {
     this.#remember(this.#runs, run.id, run);
     const list = this.#runsByEvent.get(event.id) ?? [];
     list.push(run.id);
-    this.#runsByEvent.set(event.id, list);
+    this.#remember(this.#runsByEvent, event.id, list);
     this.counters.runsStarted++;
     for (const rule of fn.cancel) {
       const set = this.#cancellable.get(rule.event) ?? new Set<RunState>();
