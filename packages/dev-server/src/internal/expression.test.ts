@@ -26,9 +26,89 @@ describe("expressions the SDK sends", () => {
     expect(matchesExpression("event.data.function_id == 'my-app-errs'", { event: failed })).toBe(true);
   });
 
-  it("treats a match field missing on both sides as null == null", () => {
-    expect(matchesExpression("event.data.other == async.data.other", variables)).toBe(true);
-    expect(matchesExpression("event.data.id == async.data.missing", variables)).toBe(false);
+  it('never matches `match: "data.id"` when the id is missing on one side or both', () => {
+    const withoutId = { name: "app/approve", data: { n: 5 } };
+    const startedWithoutId = { name: "app/start", data: { n: 2 } };
+    const cases = [
+      { event, async: withoutId },
+      { event: startedWithoutId, async: incoming },
+      { event: startedWithoutId, async: withoutId },
+      { event: startedWithoutId, async: { name: "app/approve" } },
+      { event: {}, async: {} },
+    ];
+    for (const values of cases) {
+      expect(matchesExpression("event.data.id == async.data.id", values)).toBe(false);
+      expect(matchesExpression("async.data.id == event.data.id", values)).toBe(false);
+    }
+  });
+
+  it("still treats `async.data.user != null` as a presence check", () => {
+    expect(matchesExpression("async.data.user != null", variables)).toBe(true);
+    expect(matchesExpression("async.data.user != null", { ...variables, async: { data: {} } })).toBe(false);
+    expect(matchesExpression("async.data.user == null", { ...variables, async: { data: {} } })).toBe(true);
+  });
+});
+
+describe("missing members and variables", () => {
+  it.each([
+    // Both sides missing: an error, never true.
+    ["event.data.other == async.data.other", null],
+    ["event.data.other != async.data.other", null],
+    ["nothing == alsoNothing", null],
+    ["event.data.missing.deeper == async.data.missing.deeper", null],
+    // Missing against a literal or a present value: an error, whichever the operator.
+    ["event.data.missing == 1", null],
+    ["event.data.missing != 1", null],
+    ["1 == event.data.missing", null],
+    ["event.data.missing == 'order-1'", null],
+    ["event.data.missing == false", null],
+    ["event.data.missing == []", null],
+    ["event.data.id == async.data.missing", null],
+    ["event.data.id != async.data.missing", null],
+    ["event.data.missing < 1", null],
+    ["event.data.missing >= 1", null],
+    ["event.data.missing in [1]", null],
+    ["1 in event.data.missing", null],
+    ["!(event.data.missing == 1)", null],
+    // Missing against null: the presence checks.
+    ["event.data.missing == null", true],
+    ["null == event.data.missing", true],
+    ["event.data.missing != null", false],
+    ["null != event.data.missing", false],
+    ["event.data.missing.deeper == null", true],
+    ["nothing == null", true],
+    ["event.data.id != null", true],
+    ["event.data.id == null", false],
+    // Any other operation on a missing value is the same error.
+    ["!event.data.missing", null],
+    ["!!event.data.missing", null],
+    ["-event.data.missing", null],
+    ["size(event.data.a) == size(async.data.a)", null],
+    ["event.data.a.size() == async.data.a.size()", null],
+    ["event.data.a + 1 == async.data.a + 1", null],
+    ["event.data.a.startsWith('x') == async.data.a.startsWith('x')", null],
+    ["[event.data.a] == [async.data.a]", null],
+    ["[event.data.a] == [null]", null],
+    ["(event.data.a ? 1 : 2) == (async.data.a ? 1 : 2)", null],
+    ["event.data[event.data.missing] == async.data[async.data.missing]", null],
+    // && and || still let a decisive side win over the error.
+    ["event.data.missing == 1 || true", true],
+    ["true || event.data.missing == 1", true],
+    ["event.data.missing == 1 && false", false],
+    ["false && event.data.missing", false],
+    ["event.data.missing == 1 && true", null],
+    ["event.data.missing || false", null],
+    ["(event.data.a && true) == (async.data.a && true)", null],
+  ])("%s is %j", (source, expected) => {
+    expect(evaluate(source)).toEqual(expected);
+  });
+
+  it("compares a present null as null, which a missing value equals", () => {
+    const withNulls = { event: { data: { id: null } }, async: { data: { id: null } } };
+    expect(evaluate("event.data.id == async.data.id", withNulls)).toBe(true);
+    expect(evaluate("event.data.id == async.data.other", withNulls)).toBe(true);
+    expect(evaluate("event.data.id.deeper == null", withNulls)).toBe(true);
+    expect(evaluate("event.data.id.deeper == async.data.id.deeper", withNulls)).toBeNull();
   });
 });
 
@@ -69,7 +149,7 @@ describe("member access", () => {
     expect(evaluate("async.data[event.data.id == 'order-1' ? 'user' : 'id']")).toBe("ada");
   });
 
-  it("gives null for missing members and variables instead of throwing", () => {
+  it("evaluates a missing member or variable to null instead of throwing", () => {
     expect(evaluate("event.data.missing")).toBeNull();
     expect(evaluate("event.data.missing.deeper.still")).toBeNull();
     expect(evaluate("nothing.at.all")).toBeNull();

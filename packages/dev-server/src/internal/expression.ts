@@ -1,4 +1,4 @@
-import { endText, type Token, syntaxError, tokenize } from "./expression-tokenizer.ts";
+import { endText, syntaxError, type Token, tokenize } from "./expression-tokenizer.ts";
 
 /** A compiled expression. It reads the given variables (such as `event` and `async`) and never throws. */
 export type CompiledExpression = (variables: Readonly<Record<string, unknown>>) => unknown;
@@ -11,8 +11,10 @@ const cache = new Map<string, CompiledExpression>();
  * `if`) written in the subset of CEL that Inngest users write: member access, literals, list
  * literals, comparisons, `&&` `||` `!`, `? :`, arithmetic, `in`, `size()`, `startsWith()`,
  * `endsWith()` and `contains()`. Numbers are JSON numbers, so `7 / 2` is 3.5. A missing member or
- * variable is `null`; an operation on the wrong types is `null` too, except `<` `<=` `>` `>=`,
- * which are `false`. Throws at compile time, naming the 0-based position, for anything outside the
+ * variable is CEL's "no such key" error: it equals `null` and nothing else, not even another missing
+ * value, and any other operation on it is that error too, unless `&&` or `||` is decided anyway.
+ * An operation on the wrong types is `null`, except `<` `<=` `>` `>=`, which are `false`; an error
+ * result is `null`. Throws at compile time, naming the 0-based position, for anything outside the
  * subset. Results are cached by source, since expressions are evaluated for every incoming event.
  */
 export function compileExpression(source: string): CompiledExpression {
@@ -20,7 +22,11 @@ export function compileExpression(source: string): CompiledExpression {
   if (cached !== undefined) {
     return cached;
   }
-  const compiled = new Parser(source).parse();
+  const evaluate = new Parser(source).parse();
+  const compiled: CompiledExpression = (variables) => {
+    const result = evaluate(variables);
+    return result === missing ? null : result;
+  };
   if (cache.size >= cacheLimit) {
     const oldest = cache.keys().next();
     if (oldest.done !== true) {
@@ -35,6 +41,9 @@ export function compileExpression(source: string): CompiledExpression {
 export function matchesExpression(source: string, variables: Readonly<Record<string, unknown>>): boolean {
   return compileExpression(source)(variables) === true;
 }
+
+/** What a missing member or variable evaluates to inside an expression; callers see `null`. */
+const missing: unique symbol = Symbol("missing");
 
 const reservedWords = new Set(
   "as break const continue else for function if import let loop package namespace return var void while".split(" "),
@@ -101,7 +110,7 @@ class Parser {
     const whenFalse = this.#conditional();
     return (variables) => {
       const test = condition(variables);
-      return test === true ? whenTrue(variables) : test === false ? whenFalse(variables) : null;
+      return typeof test === "boolean" ? (test ? whenTrue : whenFalse)(variables) : error(test);
     };
   }
 
@@ -131,8 +140,7 @@ class Parser {
       return this.#member();
     }
     this.#index += 1;
-    const operand = this.#unary();
-    return (variables) => apply(operand(variables));
+    return unary(this.#unary(), apply);
   }
 
   #member(): CompiledExpression {
@@ -176,7 +184,10 @@ class Parser {
     }
     if (token.text === "[") {
       const items = this.#list("]");
-      return (variables) => items.map((item) => item(variables));
+      return (variables) => {
+        const values = items.map((item) => item(variables));
+        return values.includes(missing) ? missing : values;
+      };
     }
     throw this.#unexpected("expected a value", token);
   }
@@ -197,7 +208,7 @@ class Parser {
       if (argument === undefined || extra.length > 0) {
         throw syntaxError(this.#source, token.position, "size() takes one argument");
       }
-      return (variables) => sizeOf(argument(variables));
+      return unary(argument, sizeOf);
     }
     const name = token.text;
     return (variables) => readMember(variables, name);
@@ -207,7 +218,7 @@ class Parser {
     this.#expect("(");
     const argumentList = this.#list(")");
     if (name.text === "size" && argumentList.length === 0) {
-      return (variables) => sizeOf(receiver(variables));
+      return unary(receiver, sizeOf);
     }
     const apply = stringMethods.get(name.text);
     const [argument] = argumentList;
@@ -236,8 +247,20 @@ class Parser {
   }
 }
 
+function unary(operand: CompiledExpression, apply: (value: unknown) => unknown): CompiledExpression {
+  return (variables) => {
+    const value = operand(variables);
+    return value === missing ? missing : apply(value);
+  };
+}
+
+// An error propagates: every operation on a missing value is missing, except those in `absorbing`.
 function binary(left: CompiledExpression, right: CompiledExpression, apply: Operation): CompiledExpression {
-  return (variables) => apply(left(variables), right(variables));
+  return (variables) => {
+    const a = left(variables);
+    const b = right(variables);
+    return (a !== missing && b !== missing) || absorbing.has(apply) ? apply(a, b) : missing;
+  };
 }
 
 // Only own properties are read, so no expression can reach a prototype or `constructor`.
@@ -248,7 +271,7 @@ function readMember(target: unknown, key: unknown): unknown {
   } else if (typeof target === "object" && target !== null && typeof key === "string" && Object.hasOwn(target, key)) {
     value = (target as Record<string, unknown>)[key];
   }
-  return value ?? null;
+  return value === undefined ? missing : value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -301,13 +324,33 @@ function numeric(apply: (a: number, b: number) => number | null): Operation {
 }
 
 // Evaluation has no side effects, so both sides of && and || are evaluated; CEL's logical operators
-// are commutative, letting a decisive side win even when the other side is an error (null here).
-const logicalOr: Operation = (a, b) => (a === true || b === true ? true : a === false && b === false ? false : null);
-const logicalAnd: Operation = (a, b) => (a === false || b === false ? false : a === true && b === true ? true : null);
+// are commutative, letting a decisive side win even when the other side is an error.
+const logicalOr: Operation = (a, b) =>
+  a === true || b === true ? true : a === false && b === false ? false : error(a, b);
+const logicalAnd: Operation = (a, b) =>
+  a === false || b === false ? false : a === true && b === true ? true : error(a, b);
+
+// The error an operation gives: missing ("no such key") if one of its operands is, otherwise null.
+function error(...operands: unknown[]): unknown {
+  return operands.includes(missing) ? missing : null;
+}
+
+// A missing value equals `null`, so `x == null` and `x != null` test presence, and nothing else.
+function equals(a: unknown, b: unknown): unknown {
+  if (a !== missing && b !== missing) {
+    return deepEqual(a, b);
+  }
+  return a === null || b === null ? true : missing;
+}
+
+function notEquals(a: unknown, b: unknown): unknown {
+  const equal = equals(a, b);
+  return equal === missing ? missing : !equal;
+}
 
 const relations = new Map<string, Operation>([
-  ["==", (a, b) => deepEqual(a, b)],
-  ["!=", (a, b) => !deepEqual(a, b)],
+  ["==", equals],
+  ["!=", notEquals],
   ["<", (a, b) => compare(a, b, (order) => order < 0)],
   ["<=", (a, b) => compare(a, b, (order) => order <= 0)],
   [">", (a, b) => compare(a, b, (order) => order > 0)],
@@ -334,6 +377,8 @@ const precedence: readonly ReadonlyMap<string, Operation>[] = [
   additive,
   multiplicative,
 ];
+
+const absorbing = new Set<Operation>([logicalOr, logicalAnd, equals, notEquals]);
 
 const unaryOperations = new Map<string, (value: unknown) => unknown>([
   ["!", (value) => (typeof value === "boolean" ? !value : null)],
