@@ -10,8 +10,9 @@ import {
 class DeclaringCache extends InMemoryServerCache {
   readonly streamCacheCapabilities = { crossProcess: true, indexedAppend: true };
   async appendIndexed(request: IndexedAppendRequest): Promise<IndexedAppendOutcome[]> {
-    return request.entries.map((_entry, index) => ({ index, duplicate: false }));
+    return request.entries.map((_entry, index) => ({ status: "appended", index }));
   }
+  async retain(): Promise<void> {}
 }
 
 class ClaimingWithoutMethod extends InMemoryServerCache {

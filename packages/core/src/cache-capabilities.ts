@@ -1,5 +1,5 @@
 import type { MastraServerCache } from "@mastra/core/cache";
-import type { ProducerKey } from "./stream-event.ts";
+import type { ProducerKey, StreamEventEnvelope } from "./stream-event.ts";
 
 /**
  * What a `MastraServerCache` declares about itself beyond Mastra's contract. Declared, never
@@ -11,16 +11,23 @@ export interface StreamCacheCapabilities {
    * Only then do indices come from the cache, and `observe()` or `resume()` work from any process.
    */
   crossProcess: boolean;
-  /** Whether the cache implements {@link IndexedAppendCache.appendIndexed}. */
+  /** Whether the cache implements {@link IndexedAppendCache}. */
   indexedAppend: boolean;
 }
 
 /** One event to append with {@link IndexedAppendCache.appendIndexed}. */
 export interface IndexedAppendEntry {
-  /** The stored value; the cache sets its `index` field to the index it allocates. */
-  value: Record<string, unknown>;
-  /** Who published it; an entry whose producer key is already stored is not stored again. */
+  /** The event to store; the cache sets its `index` to the index it allocates. */
+  value: StreamEventEnvelope;
+  /**
+   * What identifies the publish for deduplication: the formatted producer key, or `id:<event id>`
+   * for events no step produced. An entry whose key is stored already is not stored again.
+   */
+  key: string;
+  /** Who published it, for attempt supersession; absent for events no step produced. */
   producer?: ProducerKey;
+  /** Whether the entry may exceed `maxEvents` (terminal events always get stored). */
+  exemptFromLimit?: boolean;
 }
 
 /** A batch of events to append to one topic's history, atomically. */
@@ -29,35 +36,45 @@ export interface IndexedAppendRequest {
   listKey: string;
   /** The counter that allocates indices (see `TopicKeys.index`). */
   counterKey: string;
-  /** Where stored producer keys are recorded (see `TopicKeys.producers`). */
+  /** Where stored deduplication keys and each step's newest attempt are recorded (`TopicKeys.producers`). */
   producersKey: string;
+  /** The list of supersessions, `{ stepId, attempt, index }` (`TopicKeys.attempts`). */
+  attemptsKey: string;
   /** The events, in order. */
   entries: IndexedAppendEntry[];
-  /** The time to live of the three keys after this append, in milliseconds; the cache default when absent. */
+  /** The time to live of the topic's keys after this append, in milliseconds; the cache default when absent. */
   ttlMs?: number;
-}
-
-/** What happened to one entry of an {@link IndexedAppendRequest}, at the same position. */
-export interface IndexedAppendOutcome {
-  /** The entry's index: newly allocated, or the stored one for a duplicate. */
-  index: number;
-  /** Whether the producer key was already stored, so nothing was appended for this entry. */
-  duplicate: boolean;
+  /** The most events the topic may hold; entries past it are refused unless exempt. No limit when absent. */
+  maxEvents?: number;
 }
 
 /**
+ * What happened to one entry of an {@link IndexedAppendRequest}, at the same position:
+ * - `appended`: stored with a new `index`; when it is the first event of a newer attempt of its
+ *   step, the cache stored `marker` (see `createSupersededMarker`) just before it, with its own index;
+ * - `duplicate`: its key was stored already, with `index`; nothing was stored;
+ * - `stale`: it belongs to an attempt older than one already stored for its step; nothing was stored;
+ * - `limit`: the topic holds `maxEvents` events; nothing was stored.
+ */
+export type IndexedAppendOutcome =
+  | { status: "appended"; index: number; marker?: StreamEventEnvelope }
+  | { status: "duplicate"; index: number }
+  | { status: "stale"; currentAttempt: number }
+  | { status: "limit" };
+
+/**
  * The optional capability of a cache that appends many events in one atomic operation: allocate
- * consecutive indices, store the events with them, record their producer keys, refresh the TTLs.
- * Without it the stream cache falls back to `listPushIndexed` one event at a time.
+ * consecutive indices (equal to list positions), store the events with them, deduplicate by key,
+ * order attempts of a step, refresh the TTLs. Without it the stream cache falls back to
+ * `listPushIndexed` one event at a time, with guarantees that hold within one process only.
  */
 export interface IndexedAppendCache {
   /** The declared capabilities. */
   readonly streamCacheCapabilities: StreamCacheCapabilities;
-  /**
-   * Appends the entries in order as one atomic operation. An entry whose producer key is stored
-   * already returns its stored index with `duplicate: true`, so a resent append creates no copy.
-   */
+  /** Appends the entries in order as one atomic operation. */
   appendIndexed(request: IndexedAppendRequest): Promise<IndexedAppendOutcome[]>;
+  /** Keeps the keys for at least `ttlMs` milliseconds from now (never shortens a longer TTL). */
+  retain(keys: readonly string[], ttlMs: number): Promise<void>;
 }
 
 const noCapabilities: StreamCacheCapabilities = Object.freeze({ crossProcess: false, indexedAppend: false });
@@ -67,18 +84,21 @@ const noCapabilities: StreamCacheCapabilities = Object.freeze({ crossProcess: fa
  * (any plain `MastraServerCache`) has none.
  */
 export function getStreamCacheCapabilities(cache: MastraServerCache): StreamCacheCapabilities {
-  const declared = (cache as Partial<IndexedAppendCache>).streamCacheCapabilities;
+  const candidate = cache as Partial<IndexedAppendCache>;
+  const declared = candidate.streamCacheCapabilities;
   if (typeof declared !== "object" || declared === null) {
     return noCapabilities;
   }
   return {
     crossProcess: declared.crossProcess === true,
     indexedAppend:
-      declared.indexedAppend === true && typeof (cache as Partial<IndexedAppendCache>).appendIndexed === "function",
+      declared.indexedAppend === true &&
+      typeof candidate.appendIndexed === "function" &&
+      typeof candidate.retain === "function",
   };
 }
 
-/** Whether a cache declares and implements {@link IndexedAppendCache.appendIndexed}. */
+/** Whether a cache declares and implements {@link IndexedAppendCache}. */
 export function supportsIndexedAppend(cache: MastraServerCache): cache is MastraServerCache & IndexedAppendCache {
   return getStreamCacheCapabilities(cache).indexedAppend;
 }

@@ -47,6 +47,13 @@ export {
   TERMINAL_EVENT_TYPES,
 } from "./stream-event.ts";
 export {
+  ATTEMPT_SUPERSEDED_EVENT_TYPE,
+  type AttemptSupersededData,
+  createSupersededMarker,
+  OFFSET_EXPIRED_EVENT_TYPE,
+  type OffsetExpiredData,
+} from "./stream-notices.ts";
+export {
   assertValidTopic,
   CONTROL_TOPIC_PREFIX,
   controlTopic,

@@ -50,6 +50,7 @@ describe("key layout", () => {
       events: "myapp:{run-1}:agent.stream.run-1:events",
       index: "myapp:{run-1}:agent.stream.run-1:index",
       producers: "myapp:{run-1}:agent.stream.run-1:producers",
+      attempts: "myapp:{run-1}:agent.stream.run-1:attempts",
     });
     expect(keys.control.events).toBe("myapp:{run-1}:agent.control.run-1:events");
   });

@@ -21,6 +21,8 @@ export interface TopicKeys {
   index: string;
   /** The record of producer keys already stored, for deduplication of retried publishes. */
   producers: string;
+  /** The list of attempt supersessions (`{ stepId, attempt, index }`), read before a replay. */
+  attempts: string;
 }
 
 /** The cache keys of one run, beyond its topics' keys. */
@@ -56,7 +58,7 @@ export interface KeyLayout {
 }
 
 /**
- * Creates the key layout: `<prefix>:{<runId>}:<topic>:events|index|producers` for a topic's
+ * Creates the key layout: `<prefix>:{<runId>}:<topic>:events|index|producers|attempts` for a topic's
  * history and `<prefix>:{<runId>}:run` for the run record. Every key of one run carries the run id
  * as its Redis Cluster hash tag, so they all land in one slot and one Lua script may touch them
  * together. A topic that is not a run topic is its own hash tag. Each key contains its topic
@@ -76,7 +78,12 @@ export function createKeyLayout(options: KeyLayoutOptions = {}): KeyLayout {
 
   const topicKeys = (topic: string): TopicKeys => {
     const base = `${keyPrefix}:{${hashTag(topic)}}:${topic}`;
-    return { events: `${base}:events`, index: `${base}:index`, producers: `${base}:producers` };
+    return {
+      events: `${base}:events`,
+      index: `${base}:index`,
+      producers: `${base}:producers`,
+      attempts: `${base}:attempts`,
+    };
   };
 
   return {

@@ -42,3 +42,20 @@ describe("run statuses", () => {
     expect(isFinalRunStatus("aborted")).toBe(true);
   });
 });
+
+describe("createSupersededMarker", () => {
+  it("builds the same marker from the first event of the new attempt, wherever it is built", async () => {
+    const { createSupersededMarker, ATTEMPT_SUPERSEDED_EVENT_TYPE } = await import("./stream-notices.ts");
+    const marker = createSupersededMarker(
+      { id: "event-7", runId: "run-1", createdAt: "2026-11-27T10:00:00.000Z" },
+      { stepId: "llm:0", attempt: 1, supersededAttempt: 0 },
+    );
+    expect(marker).toEqual({
+      type: ATTEMPT_SUPERSEDED_EVENT_TYPE,
+      id: "event-7:superseded",
+      runId: "run-1",
+      createdAt: "2026-11-27T10:00:00.000Z",
+      data: { stepId: "llm:0", attempt: 1, supersededAttempt: 0 },
+    });
+  });
+});
