@@ -1,0 +1,124 @@
+import { describeValue, ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+
+/** Options of `CachingPubSub`. Durations are in milliseconds, sizes in bytes. */
+export interface CachingPubSubOptions {
+  /**
+   * Prefix of every cache key (see `createKeyLayout` of `@mastra/inngest-core`).
+   * @default "mastra:inngest"
+   */
+  keyPrefix?: string;
+  /**
+   * Batch publishes: `publish()` queues and returns, and queued events are written to the cache as
+   * one append and sent as one message. Off, every publish waits for its own write and send.
+   * @default true
+   */
+  batching?: boolean;
+  /**
+   * How long the first queued event waits for others before the batch is flushed.
+   * @default 5
+   */
+  batchWindowMs?: number;
+  /**
+   * Flush as soon as this many events are queued.
+   * @default 100
+   */
+  maxBatchEvents?: number;
+  /**
+   * Time to live of a topic's history, refreshed on every append.
+   * @default 86_400_000 (24 hours)
+   */
+  ttlMs?: number;
+  /**
+   * Time to live after a terminal event (finish, error, abort): long enough for a client to
+   * reconnect and read the end, short enough not to keep finished runs around.
+   * @default 3_600_000 (1 hour)
+   */
+  terminalTtlMs?: number;
+  /**
+   * Time to live after a `suspended` event, so a run waiting for a human keeps its history at least
+   * as long as it waits; `retain()` extends it for a known wait.
+   * @default 604_800_000 (7 days)
+   */
+  suspendedTtlMs?: number;
+  /**
+   * Largest event accepted, as JSON; larger ones are refused with `PAYLOAD_TOO_LARGE`.
+   * @default 1_048_576 (1 MiB)
+   */
+  maxEventBytes?: number;
+  /**
+   * Most events one topic may hold; further publishes are refused with `LIMIT_EXCEEDED`, except
+   * terminal events, so a run over the cap can still end its stream.
+   * @default 100_000
+   */
+  maxEventsPerTopic?: number;
+  /**
+   * Events read per page when replaying history.
+   * @default 500
+   */
+  historyPageSize?: number;
+  /**
+   * A subscriber that receives nothing for this long re-reads history past its last index, so a
+   * lost live terminal event cannot leave it waiting forever. 0 turns the re-read off.
+   * @default 5_000
+   */
+  idleRecheckMs?: number;
+  /**
+   * Which topics are cached; `false` passes a topic's events straight to the inner PubSub, with no
+   * index, as a `localOnly` publish does.
+   * @default every topic
+   */
+  shouldCache?: (topic: string) => boolean;
+  /** Where failures outside any caller's call (a malformed message, a throwing subscriber) are reported. */
+  logger?: { warn(message: string, ...details: unknown[]): void };
+}
+
+/** The options with every default applied and every value checked. */
+export type ResolvedCachingPubSubOptions = Required<Omit<CachingPubSubOptions, "shouldCache" | "logger">> &
+  Pick<CachingPubSubOptions, "shouldCache" | "logger">;
+
+/** Applies defaults and rejects out-of-range values with `INVALID_OPTION`, naming the field. */
+export function resolveCachingPubSubOptions(options: CachingPubSubOptions): ResolvedCachingPubSubOptions {
+  const resolved: ResolvedCachingPubSubOptions = {
+    keyPrefix: options.keyPrefix ?? "mastra:inngest",
+    batching: options.batching ?? true,
+    batchWindowMs: nonNegative("batchWindowMs", options.batchWindowMs ?? 5),
+    maxBatchEvents: positive("maxBatchEvents", options.maxBatchEvents ?? 100),
+    ttlMs: positive("ttlMs", options.ttlMs ?? 86_400_000),
+    terminalTtlMs: positive("terminalTtlMs", options.terminalTtlMs ?? 3_600_000),
+    suspendedTtlMs: positive("suspendedTtlMs", options.suspendedTtlMs ?? 604_800_000),
+    maxEventBytes: positive("maxEventBytes", options.maxEventBytes ?? 1_048_576),
+    maxEventsPerTopic: positive("maxEventsPerTopic", options.maxEventsPerTopic ?? 100_000),
+    historyPageSize: positive("historyPageSize", options.historyPageSize ?? 500),
+    idleRecheckMs: nonNegative("idleRecheckMs", options.idleRecheckMs ?? 5_000),
+  };
+  if (options.shouldCache !== undefined) {
+    resolved.shouldCache = options.shouldCache;
+  }
+  if (options.logger !== undefined) {
+    resolved.logger = options.logger;
+  }
+  return resolved;
+}
+
+function positive(field: string, value: unknown): number {
+  if (Number.isSafeInteger(value) && (value as number) > 0) {
+    return value as number;
+  }
+  throw invalid(field, "a positive integer", value);
+}
+
+function nonNegative(field: string, value: unknown): number {
+  if (Number.isSafeInteger(value) && (value as number) >= 0) {
+    return value as number;
+  }
+  throw invalid(field, "a non-negative integer", value);
+}
+
+function invalid(field: string, expected: string, value: unknown): MastraInngestError {
+  return new MastraInngestError(
+    `[@mastra/inngest-stream-cache] ${field} must be ${expected}, got ${describeValue(value)}`,
+    {
+      code: ErrorCode.INVALID_OPTION,
+    },
+  );
+}

@@ -1,0 +1,3 @@
+export { CachingPubSub } from "./caching-pubsub.ts";
+export type { CachingPubSubOptions } from "./caching-pubsub-options.ts";
+export { InMemoryStreamCache, type InMemoryStreamCacheOptions } from "./in-memory-stream-cache.ts";

@@ -1,0 +1,84 @@
+/** One accepted publish, waiting to be written and sent. */
+export interface QueuedPublish<Item> {
+  item: Item;
+  /** Flush at once instead of waiting for the batch window (terminal events). */
+  urgent: boolean;
+}
+
+/** What a {@link PublishQueue} needs. */
+export interface PublishQueueOptions<Item> {
+  /** How long the first queued event may wait for others, in ms; 0 flushes on the next tick. */
+  batchWindowMs: number;
+  /** Flush as soon as this many events are queued. */
+  maxBatchEvents: number;
+  /** Writes and sends one batch, in order; rejects if any of it failed. */
+  write(items: Item[]): Promise<void>;
+}
+
+/**
+ * Orders publishes and writes them in batches, one batch at a time: `enqueue` returns without
+ * waiting for the network, unless the publish is urgent, in which case it resolves or rejects with
+ * its batch. A failed batch puts the queue in a failed state: later publishes reject with the error
+ * until `flush()` has reported it, so nothing is sent with a gap behind it.
+ */
+export class PublishQueue<Item> {
+  readonly #options: PublishQueueOptions<Item>;
+  #pending: Item[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #failure: { error: unknown } | undefined;
+
+  constructor(options: PublishQueueOptions<Item>) {
+    this.#options = options;
+  }
+
+  /** Accepts a publish; see the class description for when the promise settles. */
+  enqueue({ item, urgent }: QueuedPublish<Item>): Promise<void> {
+    if (this.#failure !== undefined) {
+      return Promise.reject(this.#failure.error);
+    }
+    this.#pending.push(item);
+    if (urgent || this.#pending.length >= this.#options.maxBatchEvents) {
+      const written = this.#drain();
+      return urgent ? written : Promise.resolve();
+    }
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => void this.#drain().catch(() => {}), this.#options.batchWindowMs);
+    }
+    return Promise.resolve();
+  }
+
+  /** Resolves once everything accepted so far is written and sent; rejects with the first failure since the last flush. */
+  async flush(): Promise<void> {
+    await this.#drain().catch(() => {});
+    await this.#writing.catch(() => {});
+    const failure = this.#failure;
+    this.#failure = undefined;
+    if (failure !== undefined) {
+      throw failure.error;
+    }
+  }
+
+  #drain(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const items = this.#pending;
+    this.#pending = [];
+    const written = this.#writing.then(async () => {
+      if (items.length === 0 || this.#failure !== undefined) {
+        if (this.#failure !== undefined && items.length > 0) {
+          throw this.#failure.error;
+        }
+        return;
+      }
+      try {
+        await this.#options.write(items);
+      } catch (error) {
+        this.#failure ??= { error };
+        throw error;
+      }
+    });
+    this.#writing = written.catch(() => {});
+    return written;
+  }
+}

@@ -1,0 +1,226 @@
+import type { EventCallback } from "@mastra/core/events";
+import {
+  ATTEMPT_SUPERSEDED_EVENT_TYPE,
+  type AttemptSupersededData,
+  isTerminalEventType,
+  OFFSET_EXPIRED_EVENT_TYPE,
+  type OffsetExpiredData,
+  parseRunTopic,
+  type StreamEvent,
+  type TopicKeys,
+} from "@mastra/inngest-core";
+import type { HistoryReader } from "./history-reader.ts";
+
+/** Where a subscription starts: an index, or the tail. */
+export type SubscriptionStart = number | "latest";
+
+/** What a {@link ReplayingSubscription} needs. */
+export interface ReplayingSubscriptionOptions {
+  topic: string;
+  keys: TopicKeys;
+  callback: EventCallback;
+  start: SubscriptionStart;
+  reader: HistoryReader;
+  /** Re-read history after this long without a delivery, in ms; 0 turns the watchdog off. */
+  idleRecheckMs: number;
+  onError(message: string, error: unknown): void;
+}
+
+/**
+ * One subscriber's view of a topic: history from its offset in pages, then live events, each index
+ * delivered once and in order. Live events that arrive while history is read are buffered; a live
+ * index that jumps ahead makes it read the gap from history first; events of a superseded attempt
+ * are never delivered, and a subscriber that already got some of them gets a notice; and when
+ * nothing arrives for a while it re-reads history, so a lost live terminal event still ends it.
+ */
+export class ReplayingSubscription {
+  readonly callback: EventCallback;
+  readonly #options: ReplayingSubscriptionOptions;
+  readonly #pending: StreamEvent[] = [];
+  readonly #knownAttempts = new Map<string, number>();
+  /** Per step, the oldest attempt this subscription delivered events of. */
+  readonly #deliveredAttempts = new Map<string, number>();
+  readonly #startedMidStream: boolean;
+  #nextIndex = 0;
+  #bootstrapped = false;
+  #closed = false;
+  #ended = false;
+  #work: Promise<void> = Promise.resolve();
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: ReplayingSubscriptionOptions) {
+    this.#options = options;
+    this.callback = options.callback;
+    this.#startedMidStream = options.start === "latest" || options.start > 0;
+  }
+
+  /** The next index this subscription will deliver. */
+  get nextIndex(): number {
+    return this.#nextIndex;
+  }
+
+  /** Delivers history from the start offset, then the live events buffered meanwhile. */
+  async start(): Promise<void> {
+    await this.#serialized(() => this.#bootstrap());
+    this.#armWatchdog();
+  }
+
+  /** Takes live events from the topic feed. */
+  receive(events: readonly StreamEvent[]): void {
+    if (this.#closed) {
+      return;
+    }
+    this.#pending.push(...events);
+    if (this.#bootstrapped) {
+      void this.#serialized(() => this.#drain());
+    }
+  }
+
+  /** Stops delivering. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#watchdog);
+    this.#pending.length = 0;
+  }
+
+  #serialized(work: () => Promise<void>): Promise<void> {
+    const next = this.#work.then(work).catch((error: unknown) => {
+      this.#options.onError(`subscription to ${this.#options.topic} failed while delivering`, error);
+    });
+    this.#work = next;
+    return next;
+  }
+
+  async #bootstrap(): Promise<void> {
+    const { reader, keys, start } = this.#options;
+    for (const [stepId, attempt] of await reader.attempts(keys)) {
+      this.#knownAttempts.set(stepId, attempt);
+    }
+    if (start === "latest") {
+      const last = await reader.lastIndex(keys);
+      this.#nextIndex = last === undefined ? await reader.allocated(keys) : last + 1;
+    } else {
+      this.#nextIndex = start;
+      const first = await reader.firstIndex(keys);
+      if (first !== undefined && first > start) {
+        await this.#notifyExpired(start, first);
+      } else if (first === undefined && start > 0) {
+        const allocated = await reader.allocated(keys);
+        // Nothing stored: either the history expired or was cleared (notice), or the offset is past
+        // the end of a topic that has not started (wait).
+        if (allocated === 0 || start < allocated) {
+          await this.#notifyExpired(start, allocated);
+        }
+      }
+      await this.#fill(undefined);
+    }
+    this.#bootstrapped = true;
+    await this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0 && !this.#closed) {
+      this.#pending.sort((left, right) => (left.index ?? -1) - (right.index ?? -1));
+      const event = this.#pending.shift() as StreamEvent;
+      if (event.index === undefined) {
+        await this.#invoke(event);
+        continue;
+      }
+      if (event.index < this.#nextIndex) {
+        continue;
+      }
+      if (event.index > this.#nextIndex) {
+        await this.#fill(event.index);
+        if (event.index > this.#nextIndex) {
+          // The gap is not in history either (trimmed or expired): say so, then go on.
+          await this.#notifyExpired(this.#nextIndex, event.index);
+        }
+      }
+      await this.#deliver(event);
+    }
+  }
+
+  async #fill(untilIndex: number | undefined): Promise<void> {
+    const { reader, keys } = this.#options;
+    for await (const page of reader.pages(keys, this.#nextIndex, untilIndex)) {
+      for (const event of page) {
+        if (this.#closed) {
+          return;
+        }
+        if ((event.index ?? -1) >= this.#nextIndex) {
+          await this.#deliver(event);
+        }
+      }
+    }
+  }
+
+  async #deliver(event: StreamEvent): Promise<void> {
+    if (event.index !== undefined) {
+      this.#nextIndex = event.index + 1;
+    }
+    if (event.type === ATTEMPT_SUPERSEDED_EVENT_TYPE) {
+      const data = event.data as AttemptSupersededData;
+      this.#knownAttempts.set(data.stepId, Math.max(this.#knownAttempts.get(data.stepId) ?? -1, data.attempt));
+      const oldest = this.#deliveredAttempts.get(data.stepId);
+      this.#deliveredAttempts.delete(data.stepId);
+      if ((oldest !== undefined && oldest < data.attempt) || this.#startedMidStream) {
+        await this.#invoke(event);
+      }
+      return;
+    }
+    const producer = event.producer;
+    if (producer !== undefined) {
+      const known = this.#knownAttempts.get(producer.stepId);
+      if (known !== undefined && producer.attempt < known) {
+        return;
+      }
+      this.#knownAttempts.set(producer.stepId, Math.max(known ?? -1, producer.attempt));
+      if (!this.#deliveredAttempts.has(producer.stepId)) {
+        this.#deliveredAttempts.set(producer.stepId, producer.attempt);
+      }
+    }
+    await this.#invoke(event);
+    if (isTerminalEventType(event.type)) {
+      this.#ended = true;
+      clearTimeout(this.#watchdog);
+    }
+  }
+
+  async #invoke(event: StreamEvent): Promise<void> {
+    if (this.#closed) {
+      return;
+    }
+    this.#armWatchdog();
+    try {
+      await this.callback(event);
+    } catch (error) {
+      this.#options.onError(`a subscriber of ${this.#options.topic} threw`, error);
+    }
+  }
+
+  async #notifyExpired(requestedOffset: number, firstAvailableOffset: number): Promise<void> {
+    const data: OffsetExpiredData = { requestedOffset, firstAvailableOffset };
+    this.#nextIndex = Math.max(this.#nextIndex, firstAvailableOffset);
+    await this.#invoke({
+      type: OFFSET_EXPIRED_EVENT_TYPE,
+      id: `offset-expired:${requestedOffset}:${firstAvailableOffset}`,
+      runId: parseRunTopic(this.#options.topic)?.runId ?? "",
+      data,
+      createdAt: new Date(),
+    });
+  }
+
+  #armWatchdog(): void {
+    clearTimeout(this.#watchdog);
+    if (!this.#bootstrapped || this.#ended || this.#closed || this.#options.idleRecheckMs <= 0) {
+      return;
+    }
+    this.#watchdog = setTimeout(() => {
+      void this.#serialized(async () => {
+        await this.#fill(undefined);
+        await this.#drain();
+      }).then(() => this.#armWatchdog());
+    }, this.#options.idleRecheckMs);
+    this.#watchdog.unref?.();
+  }
+}
