@@ -1,3 +1,3 @@
 import { packageBuild } from "../../tsdown.config.ts";
 
-export default packageBuild();
+export default packageBuild({ entry: ["src/index.ts", "src/cache.ts", "src/pubsub.ts"] });

@@ -174,6 +174,7 @@ export class CachingPubSub extends PubSub {
    */
   override async getHistory(topic: string, offset = 0): Promise<Event[]> {
     const keys = this.#layout.topic(assertValidTopic(topic, "topic", packageName));
+    await this.#queue.settle();
     const attempts = await this.#reader.attempts(keys);
     const history: Event[] = [];
     for await (const page of this.#reader.pages(keys, offset)) {
@@ -199,6 +200,7 @@ export class CachingPubSub extends PubSub {
 
   /** Removes a topic's stored history at once (best effort: failures are reported, not thrown). */
   override async clearTopic(topic: string): Promise<void> {
+    await this.#queue.settle();
     try {
       await this.#writer.clear(this.#layout.topic(assertValidTopic(topic, "topic", packageName)));
     } catch (error) {
@@ -249,6 +251,8 @@ export class CachingPubSub extends PubSub {
     });
     const feed = await this.#feed(topic);
     feed.add(subscription);
+    // What this process published before subscribing is stored before history is read.
+    await this.#queue.settle();
     const listeners = this.#listeners.get(topic) ?? new Map<EventCallback, Listener>();
     listeners.set(callback, { subscription, feed });
     this.#listeners.set(topic, listeners);

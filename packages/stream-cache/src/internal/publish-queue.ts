@@ -48,6 +48,15 @@ export class PublishQueue<Item> {
     return Promise.resolve();
   }
 
+  /**
+   * Resolves once everything accepted so far has been written or has failed, without reporting
+   * the failure (that is `flush()`'s): readers in this process then see their own writes.
+   */
+  async settle(): Promise<void> {
+    await this.#drain().catch(() => {});
+    await this.#writing.catch(() => {});
+  }
+
   /** Resolves once everything accepted so far is written and sent; rejects with the first failure since the last flush. */
   async flush(): Promise<void> {
     await this.#drain().catch(() => {});

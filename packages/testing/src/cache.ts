@@ -1,0 +1,6 @@
+export {
+  describeServerCacheConformance,
+  type ServerCacheConformanceCapabilities,
+  type ServerCacheConformanceContext,
+  type ServerCacheConformanceSetup,
+} from "./server-cache-conformance.ts";

@@ -1,0 +1,6 @@
+export {
+  describePubSubConformance,
+  type PubSubConformanceCapabilities,
+  type PubSubConformanceContext,
+  type PubSubConformanceSetup,
+} from "./pubsub-conformance.ts";
