@@ -153,8 +153,8 @@ describe("a step retried after publishing part of its stream", () => {
     const { pubsub } = create();
     const live = collector();
     await pubsub.subscribeWithReplay(topic, live.callback);
-    // Attempt 0 publishes 25 of its 50 chunks, then the step fails and is retried.
-    await publishAttempt(pubsub, 0, 25, "first-");
+    // Attempt 0 publishes its 50 chunks, then the step fails and is retried.
+    await publishAttempt(pubsub, 0, 50, "first-");
     await pubsub.flush();
     await publishAttempt(pubsub, 1, 50, "");
     await pubsub.publish(topic, { type: "finish", runId: "run-1", data: {} });
@@ -162,7 +162,7 @@ describe("a step retried after publishing part of its stream", () => {
 
     const expected = Array.from({ length: 50 }, (_, sequence) => `${sequence}`);
     const noticeAt = live.events.findIndex((event) => event.type === ATTEMPT_SUPERSEDED_EVENT_TYPE);
-    expect(noticeAt).toBe(25);
+    expect(noticeAt).toBe(50);
     expect(live.events[noticeAt]?.data).toEqual({ stepId: "llm:0", attempt: 1, supersededAttempt: 0 });
     // After the notice, the live observer sees the logical stream once.
     expect(texts(live.events.slice(noticeAt + 1))).toEqual(expected);
