@@ -13,6 +13,11 @@ export interface StreamCacheCapabilities {
   crossProcess: boolean;
   /** Whether the cache implements {@link IndexedAppendCache}. */
   indexedAppend: boolean;
+  /**
+   * Whether `appendIndexed` can also publish the stored events, as one batch message, on the
+   * channel of a {@link CacheNotifiedPubSub} in the same operation: one round trip per batch.
+   */
+  notifies?: boolean;
 }
 
 /** One event to append with {@link IndexedAppendCache.appendIndexed}. */
@@ -46,6 +51,12 @@ export interface IndexedAppendRequest {
   ttlMs?: number;
   /** The most events the topic may hold; entries past it are refused unless exempt. No limit when absent. */
   maxEvents?: number;
+  /**
+   * When set (only for a cache that `notifies`), the cache publishes the events it stored, markers
+   * included, in order, as one message on this channel: a JSON event of type `mastra-inngest.batch`
+   * whose `data` is an `EventBatch`.
+   */
+  notifyChannel?: string;
 }
 
 /**
@@ -77,7 +88,33 @@ export interface IndexedAppendCache {
   retain(keys: readonly string[], ttlMs: number): Promise<void>;
 }
 
-const noCapabilities: StreamCacheCapabilities = Object.freeze({ crossProcess: false, indexedAppend: false });
+const noCapabilities: StreamCacheCapabilities = Object.freeze({
+  crossProcess: false,
+  indexedAppend: false,
+  notifies: false,
+});
+
+/**
+ * A `PubSub` whose deliveries a cache on the same server can publish for it (Redis: the cache's
+ * append script PUBLISHes on the channel the PubSub subscribes to), so storing and announcing a
+ * batch cost one round trip.
+ */
+export interface CacheNotifiedPubSub {
+  /** The channel a cache should publish a topic's batches on, or `undefined` when this cache cannot. */
+  notificationChannel(topic: string, cache: MastraServerCache): string | undefined;
+}
+
+/**
+ * The channel on which `cache` can announce a topic's batches for `pubsub` in the same operation
+ * that stores them, or `undefined` when the pair cannot (then the stream cache publishes itself).
+ */
+export function getNotificationChannel(pubsub: unknown, cache: MastraServerCache, topic: string): string | undefined {
+  if (getStreamCacheCapabilities(cache).notifies !== true) {
+    return undefined;
+  }
+  const candidate = pubsub as Partial<CacheNotifiedPubSub> | null;
+  return typeof candidate?.notificationChannel === "function" ? candidate.notificationChannel(topic, cache) : undefined;
+}
 
 /**
  * The capabilities a cache declares in `streamCacheCapabilities`; a cache that declares none
@@ -89,12 +126,14 @@ export function getStreamCacheCapabilities(cache: MastraServerCache): StreamCach
   if (typeof declared !== "object" || declared === null) {
     return noCapabilities;
   }
+  const indexedAppend =
+    declared.indexedAppend === true &&
+    typeof candidate.appendIndexed === "function" &&
+    typeof candidate.retain === "function";
   return {
     crossProcess: declared.crossProcess === true,
-    indexedAppend:
-      declared.indexedAppend === true &&
-      typeof candidate.appendIndexed === "function" &&
-      typeof candidate.retain === "function",
+    indexedAppend,
+    notifies: indexedAppend && declared.notifies === true,
   };
 }
 

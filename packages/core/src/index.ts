@@ -31,6 +31,7 @@ export {
 } from "./keys.ts";
 export { MastraInngestError, type MastraInngestErrorOptions } from "./mastra-inngest-error.ts";
 export { assertValidOffset, type StreamOffset } from "./offsets.ts";
+export { normalizeRedisUrl, type RedisClientLike, redisServerIdentity } from "./redis-connection.ts";
 export {
   FINAL_RUN_STATUSES,
   isFinalRunStatus,

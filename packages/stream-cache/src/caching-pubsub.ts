@@ -65,6 +65,7 @@ interface Listener {
  */
 export class CachingPubSub extends PubSub {
   readonly #inner: PubSub;
+  readonly #cache: MastraServerCache;
   readonly #options: ResolvedCachingPubSubOptions;
   readonly #layout: KeyLayout;
   readonly #writer: CacheWriter;
@@ -78,6 +79,7 @@ export class CachingPubSub extends PubSub {
   constructor(inner: PubSub, cache: MastraServerCache, options: CachingPubSubOptions = {}) {
     super();
     this.#inner = inner;
+    this.#cache = cache;
     this.#options = resolveCachingPubSubOptions(options);
     this.#layout = createKeyLayout({ keyPrefix: this.#options.keyPrefix });
     this.#writer = createCacheWriter(cache);
@@ -297,7 +299,10 @@ export class CachingPubSub extends PubSub {
       byTopic.set(topic, group);
     }
     for (const [topic, envelopes] of byTopic) {
-      const outcomes = await this.#append(topic, envelopes);
+      // When the cache can announce what it stores on the inner PubSub's channel, storing and
+      // sending are one round trip, and this process sends nothing itself.
+      const notifyChannel = getNotificationChannel(this.#inner, this.#cache, topic);
+      const outcomes = await this.#append(topic, envelopes, notifyChannel);
       const stored: StreamEventEnvelope[] = [];
       let refused = 0;
       outcomes.forEach((outcome, position) => {
@@ -310,7 +315,7 @@ export class CachingPubSub extends PubSub {
           refused++;
         }
       });
-      if (stored.length > 0) {
+      if (stored.length > 0 && notifyChannel === undefined) {
         const batch: EventBatch = { kind: EVENT_BATCH_KIND, version: 1, events: stored };
         await this.#inner.publish(topic, { type: EVENT_BATCH_KIND, runId: stored[0]?.runId ?? "", data: batch });
       }
@@ -345,7 +350,7 @@ export class CachingPubSub extends PubSub {
     return numbered;
   }
 
-  #append(topic: string, envelopes: StreamEventEnvelope[]): Promise<IndexedAppendOutcome[]> {
+  #append(topic: string, envelopes: StreamEventEnvelope[], notifyChannel?: string): Promise<IndexedAppendOutcome[]> {
     const { ttlMs, terminalTtlMs, suspendedTtlMs, maxEventsPerTopic } = this.#options;
     const terminal = envelopes.some((envelope) => isTerminalEventType(envelope.type));
     const suspended = envelopes.some((envelope) => envelope.type === "suspended");
@@ -365,6 +370,7 @@ export class CachingPubSub extends PubSub {
       entries,
       ttlMs: terminal ? terminalTtlMs : suspended ? Math.max(ttlMs, suspendedTtlMs) : ttlMs,
       maxEvents: maxEventsPerTopic,
+      ...(notifyChannel === undefined ? {} : { notifyChannel }),
     });
   }
 

@@ -14,6 +14,8 @@ export interface TopicAppend {
   entries: IndexedAppendEntry[];
   ttlMs: number;
   maxEvents: number | undefined;
+  /** Where the cache announces what it stored (only for caches that notify). */
+  notifyChannel?: string;
 }
 
 /** Writes a topic's events to the cache, with the cache's atomic capability or a fallback. */
@@ -35,7 +37,7 @@ export function createCacheWriter(cache: MastraServerCache): CacheWriter {
   if (supportsIndexedAppend(cache)) {
     return {
       atomic: true,
-      append: ({ keys, entries, ttlMs, maxEvents }) =>
+      append: ({ keys, entries, ttlMs, maxEvents, notifyChannel }) =>
         cache.appendIndexed({
           listKey: keys.events,
           counterKey: keys.index,
@@ -44,6 +46,7 @@ export function createCacheWriter(cache: MastraServerCache): CacheWriter {
           entries,
           ttlMs,
           ...(maxEvents === undefined ? {} : { maxEvents }),
+          ...(notifyChannel === undefined ? {} : { notifyChannel }),
         }),
       retain: (keys, ttlMs) => cache.retain([keys.events, keys.index, keys.producers, keys.attempts], ttlMs),
       clear: (keys) => deleteKeys(cache, keys),
