@@ -11,6 +11,7 @@ import {
   type EventBatch,
   formatProducerKey,
   fromEnvelope,
+  getNotificationChannel,
   getStreamCacheCapabilities,
   type IndexedAppendEntry,
   type IndexedAppendOutcome,
