@@ -1,4 +1,6 @@
 export {
+  type CacheNotifiedPubSub,
+  getNotificationChannel,
   getStreamCacheCapabilities,
   type IndexedAppendCache,
   type IndexedAppendEntry,
