@@ -307,10 +307,12 @@ export class CachingPubSub extends PubSub {
       const stored: StreamEventEnvelope[] = [];
       let refused = 0;
       outcomes.forEach((outcome, position) => {
-        if (outcome.status === "appended") {
-          if (outcome.marker !== undefined) {
+        if (outcome.status === "appended" || outcome.status === "duplicate") {
+          if (outcome.status === "appended" && outcome.marker !== undefined) {
             stored.push(outcome.marker);
           }
+          // A duplicate is sent again with its stored index: if the first send was lost with a lost
+          // reply, this one delivers it; otherwise subscribers drop it by index.
           stored.push({ ...(envelopes[position] as StreamEventEnvelope), index: outcome.index });
         } else if (outcome.status === "limit") {
           refused++;

@@ -1,10 +1,11 @@
 import { EventEmitterPubSub } from "@mastra/core/events";
-import { describeServerCacheConformance } from "@mastra/inngest-testing/cache";
+import { describeServerCacheConformance, describeStreamCacheConformance } from "@mastra/inngest-testing/cache";
 import { describePubSubConformance } from "@mastra/inngest-testing/pubsub";
 import { CachingPubSub } from "./caching-pubsub.ts";
 import { InMemoryStreamCache } from "./in-memory-stream-cache.ts";
 
 describeServerCacheConformance({ name: "InMemoryStreamCache", create: () => new InMemoryStreamCache() });
+describeStreamCacheConformance({ name: "InMemoryStreamCache", create: () => new InMemoryStreamCache() });
 
 // Instances made with the same namespace share one transport and one cache, as processes sharing
 // a backend do, so the cross-instance cases exercise real delivery and replay between them.

@@ -4,3 +4,9 @@ export {
   type ServerCacheConformanceContext,
   type ServerCacheConformanceSetup,
 } from "./server-cache-conformance.ts";
+export {
+  describeStreamCacheConformance,
+  type StreamCache,
+  type StreamCacheConformanceContext,
+  type StreamCacheConformanceSetup,
+} from "./stream-cache-conformance.ts";
