@@ -1,0 +1,41 @@
+import type { Redis, RedisOptions } from "ioredis";
+
+/** Options of `RedisStreamCache`: a `client` you own, or a `url` it connects to and owns. */
+export type RedisStreamCacheOptions = (
+  | {
+      /** Your ioredis client. The cache never connects or quits it: you own it. */
+      client: Redis;
+      url?: never;
+    }
+  | {
+      /** A `redis://` or `rediss://` URL (any case; `rediss` means TLS). The cache owns this connection and quits it on `close()`. */
+      url: string;
+      client?: never;
+    }
+) & {
+  /** Extra ioredis options for the connection the cache opens from `url` (TLS, username, password). */
+  redisOptions?: RedisOptions;
+  /**
+   * Prefix added to every key, with no separator added. Required for `clear()`, which deletes
+   * only keys under it. Must not contain braces (they would change the Cluster hash tag).
+   * @default ""
+   */
+  keyPrefix?: string;
+  /**
+   * Time to live of keys written without their own TTL (`set` without `ttlMs`, `listPush`,
+   * `increment`), in seconds. Appends carry their own TTL.
+   * @default 86400 (24 hours)
+   */
+  ttlSeconds?: number;
+  /**
+   * Largest value written, as JSON bytes; larger ones are refused with `PAYLOAD_TOO_LARGE` before
+   * anything is sent.
+   * @default 1048576 (1 MiB)
+   */
+  maxEventBytes?: number;
+  /**
+   * Entries read per LRANGE when a range is read, so one read never asks Redis for a huge reply.
+   * @default 1000
+   */
+  readPageSize?: number;
+};
