@@ -34,6 +34,12 @@ export type RedisStreamCacheOptions = (
    */
   maxEventBytes?: number;
   /**
+   * How long a command may wait for Redis (while it is down, ioredis queues commands), in
+   * milliseconds; past it the call rejects with `TRANSPORT_CLOSED`, so a caller never hangs.
+   * @default 5000
+   */
+  commandTimeoutMs?: number;
+  /**
    * Entries read per LRANGE when a range is read, so one read never asks Redis for a huge reply.
    * @default 1000
    */

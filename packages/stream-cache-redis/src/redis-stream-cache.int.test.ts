@@ -235,6 +235,25 @@ describe("RedisStreamCache", () => {
     );
   });
 
+  it("rejects with TRANSPORT_CLOSED when Redis does not answer within commandTimeoutMs, instead of hanging", async () => {
+    const frozen = await startRedis();
+    try {
+      const cache = new RedisStreamCache({ url: frozen.url, commandTimeoutMs: 300 });
+      await cache.set("k", 1);
+      const pause = frozen.pause(1_500);
+      const started = Date.now();
+      await expect(cache.get("k")).rejects.toSatisfy((error) =>
+        MastraInngestError.isInstance(error, ErrorCode.TRANSPORT_CLOSED),
+      );
+      expect(Date.now() - started).toBeLessThan(1_200);
+      await pause;
+      expect(await cache.get("k")).toBe(1);
+      await cache.close();
+    } finally {
+      await frozen.kill();
+    }
+  });
+
   it("validates its options, naming the field", () => {
     expect(() => new RedisStreamCache({ url: "http://host" })).toThrow(/url must be a redis:\/\/ or rediss:\/\/ URL/);
     expect(() => new RedisStreamCache({ client: admin, ttlSeconds: 0 })).toThrow(

@@ -56,6 +56,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   readonly #ttlMs: number;
   readonly #maxEventBytes: number;
   readonly #readPageSize: number;
+  readonly #commandTimeoutMs: number;
 
   constructor(options: RedisStreamCacheOptions) {
     super({ name: "RedisStreamCache" });
@@ -67,6 +68,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     this.#ttlMs = positiveInteger("ttlSeconds", options.ttlSeconds ?? 86_400) * 1000;
     this.#maxEventBytes = positiveInteger("maxEventBytes", options.maxEventBytes ?? 1_048_576);
     this.#readPageSize = positiveInteger("readPageSize", options.readPageSize ?? 1000);
+    this.#commandTimeoutMs = positiveInteger("commandTimeoutMs", options.commandTimeoutMs ?? 5000);
     this.#ownsClient = options.client === undefined;
     let client = options.client;
     if (client === undefined) {
@@ -82,16 +84,16 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   }
 
   async get(key: string): Promise<unknown> {
-    const text = await this.#client.get(this.#key(key));
+    const text = await this.#timed("a read", this.#client.get(this.#key(key)));
     return text === null ? undefined : JSON.parse(text);
   }
 
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    await this.#client.set(this.#key(key), this.#encode(value), "PX", ttlMs ?? this.#ttlMs);
+    await this.#timed("a write", this.#client.set(this.#key(key), this.#encode(value), "PX", ttlMs ?? this.#ttlMs));
   }
 
   async listLength(key: string): Promise<number> {
-    return await this.#client.llen(this.#key(key));
+    return await this.#timed("a read", this.#client.llen(this.#key(key)));
   }
 
   async listPush(key: string, value: unknown): Promise<void> {
@@ -112,7 +114,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     const values: unknown[] = [];
     for (let pageStart = start; pageStart <= end; pageStart += this.#readPageSize) {
       const pageEnd = Math.min(pageStart + this.#readPageSize - 1, end);
-      const page = await this.#client.lrange(prefixed, pageStart, pageEnd);
+      const page = await this.#timed("a read", this.#client.lrange(prefixed, pageStart, pageEnd));
       for (const text of page) {
         values.push(JSON.parse(text));
       }
@@ -158,11 +160,9 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
 
   override async listPushIndexed(listKey: string, counterKey: string, value: Record<string, unknown>): Promise<number> {
     const { index: _index, ...rest } = value;
-    return await this.#client.mastraInngestPushIndexed(
-      this.#key(listKey),
-      this.#key(counterKey),
-      this.#encode(rest),
-      this.#ttlMs,
+    return await this.#timed(
+      "an indexed push",
+      this.#client.mastraInngestPushIndexed(this.#key(listKey), this.#key(counterKey), this.#encode(rest), this.#ttlMs),
     );
   }
 
@@ -199,7 +199,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     const keys = [request.listKey, request.counterKey, request.producersKey, request.attemptsKey].map((key) =>
       this.#key(key),
     );
-    const results = await this.#client.mastraInngestAppend(...keys, ...argumentsList);
+    const results = await this.#timed("an append", this.#client.mastraInngestAppend(...keys, ...argumentsList));
     return results.map(([status, index, markerIndex, currentAttempt], position) => {
       const name = statusNames[status];
       if (name === "appended") {
@@ -235,6 +235,28 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   async close(): Promise<void> {
     if (this.#ownsClient && this.#client.status !== "end") {
       await this.#client.quit().catch(() => this.#client.disconnect());
+    }
+  }
+
+  /** Rejects with `TRANSPORT_CLOSED` when Redis has not answered within `commandTimeoutMs`. */
+  async #timed<Value>(what: string, command: Promise<Value>): Promise<Value> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new MastraInngestError(
+              `[${packageName}] Redis did not answer ${what} within ${this.#commandTimeoutMs} ms (commandTimeoutMs)`,
+              { code: ErrorCode.TRANSPORT_CLOSED },
+            ),
+          ),
+        this.#commandTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([command, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -24,6 +24,12 @@ export interface CachingPubSubOptions {
    */
   maxBatchEvents?: number;
   /**
+   * The most events accepted by `publish()` and not yet stored; past it `publish()` rejects with
+   * `LIMIT_EXCEEDED`, so a cache that stops answering cannot make memory grow without bound.
+   * @default 10_000
+   */
+  maxQueuedEvents?: number;
+  /**
    * Time to live of a topic's history, refreshed on every append.
    * @default 86_400_000 (24 hours)
    */
@@ -83,6 +89,7 @@ export function resolveCachingPubSubOptions(options: CachingPubSubOptions): Reso
     batching: options.batching ?? true,
     batchWindowMs: nonNegative("batchWindowMs", options.batchWindowMs ?? 5),
     maxBatchEvents: positive("maxBatchEvents", options.maxBatchEvents ?? 100),
+    maxQueuedEvents: positive("maxQueuedEvents", options.maxQueuedEvents ?? 10_000),
     ttlMs: positive("ttlMs", options.ttlMs ?? 86_400_000),
     terminalTtlMs: positive("terminalTtlMs", options.terminalTtlMs ?? 3_600_000),
     suspendedTtlMs: positive("suspendedTtlMs", options.suspendedTtlMs ?? 604_800_000),

@@ -348,6 +348,31 @@ describe("failures and limits", () => {
     expect((await pubsub.getHistory(topic)).map((event) => event.type)).toEqual(["chunk", "chunk", "chunk", "error"]);
   });
 
+  it("refuses publishes with LIMIT_EXCEEDED while maxQueuedEvents wait for a cache that does not answer", async () => {
+    const cache = new InMemoryStreamCache();
+    const { pubsub } = create({ maxQueuedEvents: 5, maxBatchEvents: 2 }, cache);
+    let release: () => void = () => {};
+    const stuck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const append = cache.appendIndexed.bind(cache);
+    vi.spyOn(cache, "appendIndexed").mockImplementation(async (request) => {
+      await stuck;
+      return append(request);
+    });
+    for (let index = 0; index < 5; index++) {
+      await pubsub.publish(topic, chunk(`c${index}`));
+    }
+    await expect(pubsub.publish(topic, chunk("over"))).rejects.toSatisfy((error) =>
+      MastraInngestError.isInstance(error, ErrorCode.LIMIT_EXCEEDED),
+    );
+    release();
+    await pubsub.flush();
+    expect(texts(await pubsub.getHistory(topic))).toEqual(["c0", "c1", "c2", "c3", "c4"]);
+    await pubsub.publish(topic, chunk("after"));
+    await pubsub.flush();
+  });
+
   it("reads history in pages, so a long replay never loads it all at once", async () => {
     const cache = new InMemoryStreamCache();
     const { pubsub } = create({ historyPageSize: 100, maxBatchEvents: 500 }, cache);

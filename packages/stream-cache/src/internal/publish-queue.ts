@@ -11,6 +11,10 @@ export interface PublishQueueOptions<Item> {
   batchWindowMs: number;
   /** Flush as soon as this many events are queued. */
   maxBatchEvents: number;
+  /** The most events accepted and not yet written; past it `enqueue` rejects with what `overflow` returns. */
+  maxQueuedEvents: number;
+  /** The error for a publish refused because the queue is full. */
+  overflow(): Error;
   /** Writes and sends one batch, in order; rejects if any of it failed. */
   write(items: Item[]): Promise<void>;
 }
@@ -27,6 +31,8 @@ export class PublishQueue<Item> {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
   #failure: { error: unknown } | undefined;
+  /** Events accepted and not yet written (pending or in a batch being written). */
+  #unwritten = 0;
 
   constructor(options: PublishQueueOptions<Item>) {
     this.#options = options;
@@ -37,6 +43,11 @@ export class PublishQueue<Item> {
     if (this.#failure !== undefined) {
       return Promise.reject(this.#failure.error);
     }
+    // A cache that stopped answering must not make the queue grow without bound.
+    if (this.#unwritten >= this.#options.maxQueuedEvents) {
+      return Promise.reject(this.#options.overflow());
+    }
+    this.#unwritten++;
     this.#pending.push(item);
     if (urgent || this.#pending.length >= this.#options.maxBatchEvents) {
       const written = this.#drain();
@@ -74,17 +85,19 @@ export class PublishQueue<Item> {
     const items = this.#pending;
     this.#pending = [];
     const written = this.#writing.then(async () => {
-      if (items.length === 0 || this.#failure !== undefined) {
-        if (this.#failure !== undefined && items.length > 0) {
-          throw this.#failure.error;
-        }
-        return;
-      }
       try {
+        if (items.length === 0 || this.#failure !== undefined) {
+          if (this.#failure !== undefined && items.length > 0) {
+            throw this.#failure.error;
+          }
+          return;
+        }
         await this.#options.write(items);
       } catch (error) {
         this.#failure ??= { error };
         throw error;
+      } finally {
+        this.#unwritten -= items.length;
       }
     });
     this.#writing = written.catch(() => {});
