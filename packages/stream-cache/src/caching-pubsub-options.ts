@@ -24,8 +24,9 @@ export interface CachingPubSubOptions {
    */
   maxBatchEvents?: number;
   /**
-   * The most events accepted by `publish()` and not yet stored; past it `publish()` rejects with
-   * `LIMIT_EXCEEDED`, so a cache that stops answering cannot make memory grow without bound.
+   * The most events accepted by `publish()` and not yet stored; past it `publish()` waits for the
+   * batches ahead to be stored (backpressure), so memory stays bounded however fast the producer.
+   * A cache that stops answering fails its write, and waiting publishes reject with that error.
    * @default 10_000
    */
   maxQueuedEvents?: number;

@@ -90,11 +90,6 @@ export class CachingPubSub extends PubSub {
       batchWindowMs: this.#options.batchWindowMs,
       maxBatchEvents: this.#options.batching ? this.#options.maxBatchEvents : 1,
       maxQueuedEvents: this.#options.maxQueuedEvents,
-      overflow: () =>
-        new MastraInngestError(
-          `[${packageName}] ${this.#options.maxQueuedEvents} events wait to be stored (maxQueuedEvents): the cache is not keeping up or is unreachable`,
-          { code: ErrorCode.LIMIT_EXCEEDED },
-        ),
       write: (items) => this.#write(items),
     });
   }

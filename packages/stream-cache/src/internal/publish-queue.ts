@@ -11,18 +11,16 @@ export interface PublishQueueOptions<Item> {
   batchWindowMs: number;
   /** Flush as soon as this many events are queued. */
   maxBatchEvents: number;
-  /** The most events accepted and not yet written; past it `enqueue` rejects with what `overflow` returns. */
+  /** The most events accepted and not yet written; past it `enqueue` waits for the writes ahead. */
   maxQueuedEvents: number;
-  /** The error for a publish refused because the queue is full. */
-  overflow(): Error;
   /** Writes and sends one batch, in order; rejects if any of it failed. */
   write(items: Item[]): Promise<void>;
 }
 
 /**
  * Orders publishes and writes them in batches, one batch at a time: `enqueue` returns without
- * waiting for the network, unless the publish is urgent, in which case it resolves or rejects with
- * its batch. A failed batch puts the queue in a failed state: later publishes reject with the error
+ * waiting for the network (unless `maxQueuedEvents` are already waiting), and an urgent publish
+ * resolves or rejects with its batch. A failed batch puts the queue in a failed state: later publishes reject with the error
  * until `flush()` has reported it, so nothing is sent with a gap behind it.
  */
 export class PublishQueue<Item> {
@@ -39,13 +37,20 @@ export class PublishQueue<Item> {
   }
 
   /** Accepts a publish; see the class description for when the promise settles. */
-  enqueue({ item, urgent }: QueuedPublish<Item>): Promise<void> {
+  async enqueue(publish: QueuedPublish<Item>): Promise<void> {
+    // Backpressure: past maxQueuedEvents a publish waits for the batches ahead of it to be written,
+    // so a producer faster than the cache cannot make the queue grow without bound. A cache that
+    // stops answering fails its write (its own timeout), and the failure rejects the waiters.
+    while (this.#failure === undefined && this.#unwritten >= this.#options.maxQueuedEvents) {
+      await this.#drain().catch(() => {});
+      await this.#writing;
+    }
+    return this.#accept(publish);
+  }
+
+  #accept({ item, urgent }: QueuedPublish<Item>): Promise<void> {
     if (this.#failure !== undefined) {
       return Promise.reject(this.#failure.error);
-    }
-    // A cache that stopped answering must not make the queue grow without bound.
-    if (this.#unwritten >= this.#options.maxQueuedEvents) {
-      return Promise.reject(this.#options.overflow());
     }
     this.#unwritten++;
     this.#pending.push(item);
