@@ -143,7 +143,7 @@ describe("the all-Redis topology", () => {
     await pubsub.subscribeWithReplay("agent.stream.kills", watcher.callback);
     let kills = 0;
     const killer = setInterval(() => {
-      void admin.client("KILL", "TYPE", "pubsub").then((killed) => {
+      void admin.call("CLIENT", "KILL", "TYPE", "pubsub").then((killed) => {
         kills += Number(killed);
       });
     }, 100);
@@ -169,7 +169,7 @@ describe("the all-Redis topology", () => {
     const subscriber = topology({ subscriberRetryMs: 1_500 });
     const watcher = observer();
     await subscriber.pubsub.subscribeWithReplay("agent.stream.slow", watcher.callback);
-    const killed = Number(await admin.client("KILL", "TYPE", "pubsub"));
+    const killed = Number(await admin.call("CLIENT", "KILL", "TYPE", "pubsub"));
     expect(killed).toBeGreaterThanOrEqual(1);
     for (const sequence of range(300)) {
       await publisher.pubsub.publish("agent.stream.slow", { type: "chunk", runId: "slow", data: { sequence } });
