@@ -5,6 +5,7 @@ import { RedisPubSub } from "@mastra/inngest-pubsub-redis";
 import { CachingPubSub } from "@mastra/inngest-stream-cache";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
+import { describePubSubConformance } from "@mastra/inngest-testing/pubsub";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
@@ -181,4 +182,23 @@ describe("the all-Redis topology", () => {
     await expect.poll(() => watcher.finished, { timeout: 20_000 }).toBe(true);
     expect(watcher.sequences).toEqual(range(300));
   }, 60_000);
+});
+
+describePubSubConformance({
+  name: "CachingPubSub over RedisPubSub and RedisStreamCache",
+  capabilities: { ordered: true, replay: true, crossProcess: true },
+  create: ({ namespace }) => {
+    const cache = new RedisStreamCache({ url: redis.url });
+    const pubsub = new CachingPubSub(new RedisPubSub({ url: redis.url, channelPrefix: `${namespace}:` }), cache, {
+      keyPrefix: namespace,
+      batchWindowMs: 1,
+      idleRecheckMs: 200,
+    });
+    const close = pubsub.close.bind(pubsub);
+    pubsub.close = async () => {
+      await close();
+      await cache.close();
+    };
+    return pubsub;
+  },
 });
