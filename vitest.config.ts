@@ -18,7 +18,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "e2e/**/*.test.ts", "examples/*/src/**/*.test.ts"],
+          include: [
+            "packages/*/src/**/*.test.ts",
+            "e2e/**/*.test.ts",
+            "e2e-inngest-v3/src/**/*.test.ts",
+            "examples/*/src/**/*.test.ts",
+          ],
           exclude: ["**/*.int.test.ts", "**/node_modules/**", "**/dist/**"],
         },
       },
@@ -26,7 +31,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["packages/*/src/**/*.int.test.ts", "e2e/**/*.int.test.ts", "examples/*/src/**/*.int.test.ts"],
+          include: [
+            "packages/*/src/**/*.int.test.ts",
+            "e2e/**/*.int.test.ts",
+            "e2e-inngest-v3/src/**/*.int.test.ts",
+            "examples/*/src/**/*.int.test.ts",
+          ],
           exclude: ["**/node_modules/**", "**/dist/**"],
           testTimeout: 60_000,
           hookTimeout: 60_000,

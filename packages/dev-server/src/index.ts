@@ -4,6 +4,7 @@ export type {
   CrashAfterStepOptions,
   DelayCallsOptions,
   DuplicateCallsOptions,
+  FailRealtimePublishesOptions,
   FaultScope,
   InjectedFault,
 } from "./internal/faults.ts";
@@ -14,6 +15,7 @@ export {
   type AppView,
   type DevServer,
   type DevServerCounters,
+  type DevServerFaults,
   type EventInput,
   type ExecutionMode,
   type StartDevServerOptions,

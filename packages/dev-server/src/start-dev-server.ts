@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { Socket } from "node:net";
 import { Engine, type StoredEvent } from "./internal/engine.ts";
 import type { EngineCounters } from "./internal/engine-counters.ts";
-import type { FaultInjector } from "./internal/faults.ts";
+import type { FailRealtimePublishesOptions, FaultInjector, InjectedFault } from "./internal/faults.ts";
 import { handleRequest } from "./internal/http-routes.ts";
 import { RealtimeHub, type RealtimeStats } from "./internal/realtime-hub.ts";
 import { type RunView, toRunView } from "./internal/run-view.ts";
@@ -78,6 +78,22 @@ export interface WaitForRunOptions {
   timeoutMs?: number;
 }
 
+/** Fault injection of a {@link DevServer}, for tests. */
+export interface DevServerFaults extends Pick<FaultInjector, "crashAfterStep" | "duplicateCalls" | "delayCalls"> {
+  /**
+   * Closes every Realtime WebSocket now, with code 1012 (service restart) as a restarting server
+   * would, and returns how many were open. New subscriptions are accepted as before.
+   */
+  closeRealtimeConnections(): number;
+  /**
+   * Makes the next `times` Realtime publishes over HTTP (to `channel` and `topic` when given)
+   * answer 500 and deliver nothing, so the SDK's `publish()` throws.
+   */
+  failRealtimePublishes(options?: FailRealtimePublishesOptions): InjectedFault;
+  /** Disarms every fault. */
+  clear(): void;
+}
+
 /** A running dev server. */
 export interface DevServer {
   /** `http://<host>:<port>`: give it to apps as `INNGEST_DEV` or `baseUrl`. */
@@ -86,8 +102,11 @@ export interface DevServer {
   readonly port: number;
   /** The execution mode. */
   readonly mode: ExecutionMode;
-  /** Fault injection for tests: crash after a step, duplicate calls, delay calls. */
-  readonly faults: Pick<FaultInjector, "crashAfterStep" | "duplicateCalls" | "delayCalls" | "clear">;
+  /**
+   * Fault injection for tests: crash after a step, duplicate calls, delay calls, close the Realtime
+   * WebSockets, fail Realtime publishes.
+   */
+  readonly faults: DevServerFaults;
   /** Syncs an app by its serve URL (the PUT Inngest sends), and resolves once it registered. */
   syncApp(serveUrl: string): Promise<AppView>;
   /** The apps synced so far. */
@@ -189,7 +208,17 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
     url,
     port,
     mode,
-    faults: engine.faults,
+    faults: {
+      crashAfterStep: (faultOptions) => engine.faults.crashAfterStep(faultOptions),
+      duplicateCalls: (faultOptions) => engine.faults.duplicateCalls(faultOptions),
+      delayCalls: (faultOptions) => engine.faults.delayCalls(faultOptions),
+      closeRealtimeConnections: () => hub.disconnectAll(),
+      failRealtimePublishes: (faultOptions) => hub.faults.failPublishes(faultOptions),
+      clear: () => {
+        engine.faults.clear();
+        hub.faults.clear();
+      },
+    },
     async syncApp(serveUrl) {
       let response: Response;
       try {

@@ -37,6 +37,19 @@ export interface DelayCallsOptions extends FaultScope {
   times?: number;
 }
 
+/** Options of {@link RealtimeFaultInjector.failPublishes}. */
+export interface FailRealtimePublishesOptions {
+  /** Only publishes to this channel fail; every channel when absent. */
+  channel?: string;
+  /** Only publishes to this topic fail; every topic when absent. */
+  topic?: string;
+  /**
+   * How many publishes to fail.
+   * @default 1
+   */
+  times?: number;
+}
+
 /** A fault that is armed; `triggered` proves it happened. */
 export interface InjectedFault {
   /** How many times the fault has taken effect. */
@@ -137,4 +150,43 @@ function take<Options extends FaultScope>(
     return options;
   }
   return undefined;
+}
+
+/** Faults injected into Realtime: publishes that fail with 500 instead of being delivered. */
+export class RealtimeFaultInjector {
+  readonly #publishFailures = new Set<Rule<FailRealtimePublishesOptions>>();
+
+  /** Makes the next matching publishes over HTTP answer 500, delivering nothing. */
+  failPublishes(options: FailRealtimePublishesOptions = {}): InjectedFault {
+    const times = options.times ?? 1;
+    if (!Number.isSafeInteger(times) || times <= 0) {
+      throw new RangeError(`[@mastra/inngest-dev-server] times must be a positive integer, got ${times}`);
+    }
+    return arm(this.#publishFailures, options, times);
+  }
+
+  /** Whether a publish to (channel, topic) must fail; consumes one failure when it must. */
+  takePublishFailure(channel: string, topic: string): boolean {
+    for (const rule of this.#publishFailures) {
+      const { options } = rule;
+      if (
+        (options.channel !== undefined && options.channel !== channel) ||
+        (options.topic !== undefined && options.topic !== topic)
+      ) {
+        continue;
+      }
+      rule.remaining--;
+      rule.triggered++;
+      if (rule.remaining <= 0) {
+        this.#publishFailures.delete(rule);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Disarms every Realtime fault. */
+  clear(): void {
+    this.#publishFailures.clear();
+  }
 }

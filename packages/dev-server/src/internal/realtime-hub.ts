@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import { RealtimeFaultInjector } from "./faults.ts";
 import { dataFrame, type FrameAddress, publishBodyToJson, streamFrames, valueToJson } from "./realtime-frames.ts";
 import { type HubResponse, jsonResponse, rejectUpgrade, unauthorizedResponse } from "./realtime-responses.ts";
 import { RealtimeStatistics, type RealtimeStats } from "./realtime-statistics.ts";
@@ -41,6 +42,9 @@ export interface RealtimePublish {
 /** Close code sent to every subscriber by {@link RealtimeHub.close}: "going away". */
 export const HUB_CLOSE_CODE = 1001;
 
+/** Close code of {@link RealtimeHub.disconnectAll}: "service restart", as a server restart sends. */
+export const FAULT_CLOSE_CODE = 1012;
+
 /** Largest message a subscriber may send; the SDK clients send none, so this only bounds misuse. */
 const MAX_CLIENT_PAYLOAD_BYTES = 64 * 1024;
 
@@ -71,6 +75,9 @@ export class RealtimeHub {
     maxPayload: MAX_CLIENT_PAYLOAD_BYTES,
   });
   #closed = false;
+
+  /** Faults for tests: publishes that fail with 500. */
+  readonly faults: RealtimeFaultInjector = new RealtimeFaultInjector();
 
   constructor(options: RealtimeHubOptions = {}) {
     const { isAuthorized = () => true, pingIntervalMs = 15_000 } = options;
@@ -129,6 +136,9 @@ export class RealtimeHub {
     if (!topic) {
       return jsonResponse(400, { error: 'Missing query parameter "topic"' });
     }
+    if (this.faults.takePublishFailure(channel, topic)) {
+      return jsonResponse(500, { error: "The publish failed (an injected fault)" });
+    }
     const address = { channel, topic, runId: url.searchParams.get("run_id") || undefined, createdAt: new Date() };
     const isStream = contentType?.split(";")[0]?.trim().toLowerCase() === "text/stream";
     const frames = isStream ? streamFrames(address, body) : [dataFrame(address, publishBodyToJson(body))];
@@ -172,6 +182,14 @@ export class RealtimeHub {
       }
       this.#subscriptions.add(webSocket, topics);
     });
+  }
+
+  /**
+   * Closes every subscriber socket now with code {@link FAULT_CLOSE_CODE}, as a server restart
+   * would, and returns how many were open. Unlike {@link close}, new subscriptions are accepted.
+   */
+  disconnectAll(): number {
+    return this.#subscriptions.disconnectAll(FAULT_CLOSE_CODE, "Closed by an injected fault");
   }
 
   /** Closes every subscriber socket with code 1001 and stops pinging; later upgrades get a 503. */

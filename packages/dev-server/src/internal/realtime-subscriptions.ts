@@ -97,6 +97,19 @@ export class RealtimeSubscriptions {
   }
 
   /**
+   * Closes every open socket with `code` now, without waiting for the closing handshakes, and
+   * returns how many there were. The sockets stop receiving at once; new ones are still accepted.
+   */
+  disconnectAll(code: number, reason: string): number {
+    const subscribers = [...this.#subscribers];
+    for (const subscriber of subscribers) {
+      this.#remove(subscriber);
+      subscriber.socket.close(code, reason);
+    }
+    return subscribers.length;
+  }
+
+  /**
    * Stops pinging, closes every socket with `code`, and resolves once all of them are closed;
    * sockets still open after {@link CLOSE_GRACE_MS} are cut.
    */

@@ -1,0 +1,2 @@
+/** The package name that starts every message this package throws or logs. */
+export const packageName = "@mastra/inngest-pubsub-realtime";
