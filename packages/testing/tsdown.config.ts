@@ -1,3 +1,3 @@
 import { packageBuild } from "../../tsdown.config.ts";
 
-export default packageBuild({ entry: ["src/index.ts", "src/cache.ts", "src/pubsub.ts"] });
+export default packageBuild({ entry: ["src/index.ts", "src/cache.ts", "src/pubsub.ts", "src/model.ts"] });
