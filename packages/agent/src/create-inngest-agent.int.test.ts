@@ -1,0 +1,161 @@
+import { Agent } from "@mastra/core/agent";
+import { Mastra } from "@mastra/core/mastra";
+import { createTool } from "@mastra/core/tools";
+import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
+import { Inngest } from "inngest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createInngestAgent, isInngestAgent } from "./create-inngest-agent.ts";
+import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
+
+const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+let world: TestWorld;
+let toolCalls = 0;
+
+const weather = createTool({
+  id: "weather",
+  description: "The weather in a city",
+  inputSchema: z.object({ city: z.string() }),
+  execute: async ({ city }: { city: string }) => {
+    toolCalls++;
+    return { city, temperature: 21 };
+  },
+});
+
+function buildAgents(inngest: Inngest.Any) {
+  const chatty = new Agent({
+    id: "chatty",
+    name: "Chatty",
+    instructions: "Answer briefly.",
+    model: scriptedModel([textTurn("Hello from a durable agent.")]) as never,
+  });
+  const looper = new Agent({
+    id: "looper",
+    name: "Looper",
+    instructions: "Use the tool.",
+    model: scriptedModel([
+      toolTurn("weather", { city: "Paris" }),
+      toolTurn("weather", { city: "Oslo" }),
+      toolTurn("weather", { city: "Rome" }),
+      textTurn("Paris 21, Oslo 21, Rome 21."),
+    ]) as never,
+    tools: { weather },
+  });
+  return {
+    chatty: createInngestAgent({ agent: chatty, inngest }),
+    looper: createInngestAgent({ agent: looper, inngest }),
+    plainLooper: looper,
+  };
+}
+
+describe("createInngestAgent on the dev server", () => {
+  let agents: ReturnType<typeof buildAgents>;
+
+  beforeAll(async () => {
+    world = await startTestWorld();
+    const inngest = new Inngest({ id: "agents", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
+    agents = buildAgents(inngest);
+    new Mastra({ agents: { chatty: agents.chatty as never, looper: agents.looper as never }, logger: false });
+    await world.serve(inngest, [...agents.chatty.getInngestFunctions(), ...agents.looper.getInngestFunctions()]);
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("streams a text-only answer", async () => {
+    const { output, runId } = await agents.chatty.stream("Hi!");
+    expect(await output.text).toBe("Hello from a durable agent.");
+    expect(await output.finishReason).toBe("stop");
+    const run = world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId);
+    expect((await world.engine.waitForRun(run?.id ?? "")).status).toBe("Completed");
+    expect(isInngestAgent(agents.chatty)).toBe(true);
+  });
+
+  it("runs a three-iteration tool loop, each step once", async () => {
+    const before = toolCalls;
+    const { output, runId } = await agents.looper.stream("Weather?", { maxSteps: 10 });
+    expect(await output.text).toBe("Paris 21, Oslo 21, Rome 21.");
+    expect(toolCalls - before).toBe(3);
+    const toolResults = await output.toolResults;
+    expect(toolResults.map((result) => (result.payload.args as { city: string }).city)).toEqual([
+      "Paris",
+      "Oslo",
+      "Rome",
+    ]);
+    const found = world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId);
+    const run = await world.engine.waitForRun(found?.id ?? "");
+    const names = run.steps.filter((step) => !step.discarded).map((step) => step.name);
+    // At most 3 steps per iteration with one tool call: the step budget of the design.
+    expect(run.steps.length).toBeLessThanOrEqual(4 * 3 + 1);
+    expect(names).toEqual([
+      "llm:0",
+      "tool:0:0",
+      "map:0",
+      "llm:1",
+      "tool:1:0",
+      "map:1",
+      "llm:2",
+      "tool:2:0",
+      "map:2",
+      "llm:3",
+      "map:3",
+      "finish",
+    ]);
+  });
+
+  it("refuses a reused or invalid runId and empty messages before sending anything", async () => {
+    const { output, runId } = await agents.chatty.stream("Once", { runId: "fixed-run-1" });
+    await output.text;
+    expect(runId).toBe("fixed-run-1");
+    const eventsBefore = world.engine.events().length;
+    await expect(agents.chatty.stream("Twice", { runId: "fixed-run-1" })).rejects.toSatisfy((error) =>
+      MastraInngestError.isInstance(error, ErrorCode.RUN_IN_USE),
+    );
+    await expect(agents.chatty.stream("Bad", { runId: "a b" })).rejects.toSatisfy((error) =>
+      MastraInngestError.isInstance(error, ErrorCode.INVALID_ID),
+    );
+    await expect(agents.chatty.stream("")).rejects.toSatisfy((error) =>
+      MastraInngestError.isInstance(error, ErrorCode.INVALID_OPTION),
+    );
+    await expect(agents.chatty.observe("never-started")).rejects.toSatisfy((error) =>
+      MastraInngestError.isInstance(error, ErrorCode.RUN_NOT_FOUND),
+    );
+    expect(world.engine.events().length).toBe(eventsBefore);
+  });
+
+  it("observes a finished run from the start, from an offset, and from the tail", async () => {
+    const { output, runId } = await agents.chatty.stream("Again");
+    await output.text;
+    const replay = await agents.chatty.observe(runId);
+    expect(await replay.output.text).toBe("Hello from a durable agent.");
+    const partial = await agents.chatty.observe(runId, { offset: 3 });
+    const chunks: unknown[] = [];
+    for await (const chunk of partial.fullStream) {
+      chunks.push(chunk);
+    }
+    expect(chunks.length).toBeGreaterThan(0);
+  });
+
+  it("prepares a run without starting it, and the prepared input runs when sent", async () => {
+    const eventsBefore = world.engine.events().length;
+    const prepared = await agents.chatty.prepare("Prepared hello");
+    expect(world.engine.events().length).toBe(eventsBefore);
+    const [eventId] = await world.engine.send({ name: agents.chatty.runEventName, data: prepared.workflowInput });
+    const [run] = world.engine.runsForEvent(eventId ?? "");
+    const done = await world.engine.waitForRun(run?.id ?? "");
+    expect(done.status).toBe("Completed");
+    expect((done.output as { text: string }).text).toBe("Hello from a durable agent.");
+  });
+
+  it("forwards members the reference does not list to the wrapped agent", async () => {
+    expect(
+      Object.keys(await (agents.looper as unknown as { listTools(): Promise<Record<string, unknown>> }).listTools()),
+    ).toEqual(["weather"]);
+    const generated = await (
+      agents.chatty as unknown as { generate(input: string): Promise<{ text: string }> }
+    ).generate("plain");
+    expect(generated.text).toBe("Hello from a durable agent.");
+  });
+});

@@ -1,0 +1,43 @@
+import type { Event, EventCallback, PubSub as PubSubType, SubscribeOptions } from "@mastra/core/events";
+import { PubSub } from "@mastra/core/events";
+
+/**
+ * The PubSub a core step publishes through: it stamps every event with the producer key (this
+ * step's id, the Inngest attempt, and a sequence number), so the stream cache stores a repeated
+ * publish once and lets a retry's events supersede the failed attempt's. Everything else goes to
+ * the run's PubSub unchanged.
+ */
+export class StepPublisher extends PubSub {
+  readonly #target: PubSubType;
+  readonly #stepId: string;
+  readonly #attempt: number;
+  #sequence = 0;
+
+  constructor(target: PubSubType, stepId: string, attempt: number) {
+    super();
+    this.#target = target;
+    this.#stepId = stepId;
+    this.#attempt = attempt;
+  }
+
+  override async publish(
+    topic: string,
+    event: Omit<Event, "id" | "createdAt">,
+    options?: { localOnly?: boolean },
+  ): Promise<void> {
+    const producer = { stepId: this.#stepId, attempt: this.#attempt, sequence: this.#sequence++ };
+    await this.#target.publish(topic, { ...event, producer } as Omit<Event, "id" | "createdAt">, options);
+  }
+
+  override subscribe(topic: string, callback: EventCallback, options?: SubscribeOptions): Promise<void> {
+    return this.#target.subscribe(topic, callback, options);
+  }
+
+  override unsubscribe(topic: string, callback: EventCallback): Promise<void> {
+    return this.#target.unsubscribe(topic, callback);
+  }
+
+  override flush(): Promise<void> {
+    return this.#target.flush();
+  }
+}
