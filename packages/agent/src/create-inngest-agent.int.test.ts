@@ -61,6 +61,8 @@ describe("createInngestAgent on the dev server", () => {
   });
 
   afterAll(async () => {
+    await agents?.chatty.pubsub.close();
+    await agents?.looper.pubsub.close();
     await world?.close();
   });
 
