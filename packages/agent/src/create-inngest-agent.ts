@@ -240,7 +240,8 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
         );
       }
       const transport = resolvePubSub();
-      if (!transport.crossProcess && (await transport.getHistory(streamTopic(runId))).length === 0) {
+      const streamsHere = callerOwnedRuns.has(runId) || (await transport.getHistory(streamTopic(runId))).length > 0;
+      if (!transport.crossProcess && !streamsHere) {
         throw new MastraInngestError(
           `[${packageName}] run ${runId} did not stream through this process, and the cache is not shared across processes: configure a shared cache (such as RedisStreamCache) to observe it here`,
           { code: ErrorCode.SHARED_CACHE_REQUIRED },
