@@ -13,8 +13,11 @@ export interface TestWorld {
 }
 
 /** Starts the dev server (checkpointing unless told otherwise) for agent tests. Test support only. */
-export async function startTestWorld(mode: "checkpoint" | "classic" = "checkpoint"): Promise<TestWorld> {
-  const engine = await startDevServer({ mode, timeScale: 0.001 });
+export async function startTestWorld(
+  mode: "checkpoint" | "classic" = "checkpoint",
+  timeScale = 0.001,
+): Promise<TestWorld> {
+  const engine = await startDevServer({ mode, timeScale });
   const servers: Server[] = [];
   return {
     engine,

@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Mastra } from "@mastra/core/mastra";
+import { Inngest } from "inngest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createInngestAgent } from "./create-inngest-agent.ts";
+import { splitAgent, splitAnswer } from "./fixtures/split-agents.ts";
+import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
+
+const workerScript = fileURLToPath(new URL("./fixtures/agent-worker.ts", import.meta.url));
+const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return await new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startWorker(engineUrl: string, port: number, logFile: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@mastra/inngest-source", workerScript, engineUrl, String(port), logFile],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
+    child.stdout?.on("data", (data: Buffer) => {
+      if (data.toString().includes("ready")) {
+        child.removeAllListeners("exit");
+        resolve(child);
+      }
+    });
+  });
+}
+
+describe("caller and worker in different processes", () => {
+  let world: TestWorld;
+  let worker: ChildProcess | undefined;
+  let port: number;
+  let logFile: string;
+  let caller: ReturnType<typeof createInngestAgent>;
+
+  beforeAll(async () => {
+    // Retries back off 1.5 s, 3 s, 6 s (Inngest's table scaled by 0.1): enough for a worker to restart.
+    world = await startTestWorld("classic", 0.1);
+    port = await freePort();
+    logFile = join(mkdtempSync(join(tmpdir(), "agent-split-")), "tool-calls.log");
+    worker = await startWorker(world.engine.url, port, logFile);
+    await world.engine.syncApp(`http://127.0.0.1:${port}/api/inngest`);
+    const inngest = new Inngest({ id: "split", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
+    caller = createInngestAgent({ agent: splitAgent(), inngest });
+    new Mastra({ agents: { split: caller as never }, logger: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    worker?.kill("SIGKILL");
+    await caller?.pubsub.close();
+    await world?.close();
+  });
+
+  it("a worker killed mid-run and restarted: the run completes, completed steps ran once, the stream ends normally", async () => {
+    const live = await caller.stream("Look up a, b and c", { maxSteps: 10 });
+    const types: string[] = [];
+    const reader = (live.output.fullStream as ReadableStream<{ type: string }>).getReader();
+    let killed = false;
+    let toolResults = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      types.push(value.type);
+      if (value.type === "tool-result") {
+        toolResults++;
+      }
+      // Kill the worker while it streams the second LLM call, after the first tool ran.
+      if (!killed && toolResults === 1 && value.type === "step-start") {
+        killed = true;
+        worker?.kill("SIGKILL");
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        worker = await startWorker(world.engine.url, port, logFile);
+      }
+    }
+    expect(killed).toBe(true);
+    expect(types.at(-1)).toBe("finish");
+    expect(await live.output.text).toBe(splitAnswer);
+
+    const found = world.engine
+      .runs()
+      .find((candidate) => (candidate.event.data as { runId?: string }).runId === live.runId);
+    const run = await world.engine.waitForRun(found?.id ?? "");
+    expect(run.status).toBe("Completed");
+    // The kill interrupted llm:1: it completed on a later attempt, in the restarted worker.
+    expect(
+      run.steps.filter((step) => step.name === "llm:1" && step.outcome === "ok").map((step) => step.attempt),
+    ).toEqual([1]);
+    const completed = run.steps.filter((step) => step.outcome === "ok" && !step.discarded).map((step) => step.name);
+    expect(new Set(completed).size).toBe(completed.length);
+    // The tool of each iteration ran once: the kill happened in an LLM step, after tool:0:0 completed.
+    expect(readFileSync(logFile, "utf8").trim().split("\n")).toEqual(["a", "b", "c"]);
+
+    const replay = await caller.observe(live.runId);
+    const replayed: string[] = [];
+    for await (const chunk of replay.output.fullStream as unknown as AsyncIterable<{ type: string }>) {
+      replayed.push(chunk.type);
+    }
+    expect(replayed.filter((type) => type === "text-delta")).toHaveLength(40);
+    expect(replayed.filter((type) => type === "tool-result")).toHaveLength(3);
+    expect(await replay.output.text).toBe(splitAnswer);
+  }, 60_000);
+});
