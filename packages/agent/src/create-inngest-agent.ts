@@ -142,8 +142,17 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
       durableAgentId: id,
       durableAgentName: name,
     });
-    const input = prepared.workflowInput as DurableAgenticWorkflowInput & { callerOnlyOptions?: string[] };
+    const input = prepared.workflowInput as DurableAgenticWorkflowInput & {
+      callerOnlyOptions?: string[];
+      tripwire?: unknown;
+    };
     input.agentId = id;
+    // An input processor's tripwire is decided here, in the caller; a worker in another process has
+    // no registry entry to find it in, so it travels with the input.
+    const tripwire = (prepared.registryEntry as { tripwire?: unknown }).tripwire;
+    if (tripwire !== undefined) {
+      input.tripwire = tripwire;
+    }
     input.agentName = name;
     input.stepIndex = 0;
     const closures = callerOnlyOptions(streamOptions);

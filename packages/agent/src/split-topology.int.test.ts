@@ -7,7 +7,7 @@ import { Mastra } from "@mastra/core/mastra";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
-import { splitAgent, splitAnswer } from "./fixtures/split-agents.ts";
+import { guardedAgent, splitAgent, splitAnswer } from "./fixtures/split-agents.ts";
 import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
 
 const workerScript = fileURLToPath(new URL("./fixtures/agent-worker.ts", import.meta.url));
@@ -49,6 +49,7 @@ describe("caller and worker in different processes", () => {
   let port: number;
   let logFile: string;
   let caller: ReturnType<typeof createInngestAgent>;
+  let guardedCaller: ReturnType<typeof createInngestAgent>;
 
   beforeAll(async () => {
     // Retries back off 1.5 s, 3 s, 6 s (Inngest's table scaled by 0.1): enough for a worker to restart.
@@ -59,12 +60,14 @@ describe("caller and worker in different processes", () => {
     await world.engine.syncApp(`http://127.0.0.1:${port}/api/inngest`);
     const inngest = new Inngest({ id: "split", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
     caller = createInngestAgent({ agent: splitAgent(), inngest });
-    new Mastra({ agents: { split: caller as never }, logger: false });
+    guardedCaller = createInngestAgent({ agent: guardedAgent(), inngest });
+    new Mastra({ agents: { split: caller as never, guarded: guardedCaller as never }, logger: false });
   }, 60_000);
 
   afterAll(async () => {
     worker?.kill("SIGKILL");
     await caller?.pubsub.close();
+    await guardedCaller?.pubsub.close();
     await world?.close();
   });
 
@@ -118,4 +121,46 @@ describe("caller and worker in different processes", () => {
     expect(replayed.filter((type) => type === "tool-result")).toHaveLength(3);
     expect(await replay.output.text).toBe(splitAnswer);
   }, 60_000);
+
+  it("an input processor's tripwire stops the run in the worker process, without a model call", async () => {
+    const calls = () =>
+      readFileSync(logFile, "utf8")
+        .split("\n")
+        .filter((line) => line === "model").length;
+    const before = calls();
+    const live = await guardedCaller.stream("this is forbidden");
+    const types: string[] = [];
+    for await (const chunk of live.output.fullStream as unknown as AsyncIterable<{ type: string }>) {
+      types.push(chunk.type);
+    }
+    expect(types).toContain("tripwire");
+    expect(await live.output.text).toBe("");
+    const found = world.engine
+      .runs()
+      .find((candidate) => (candidate.event.data as { runId?: string }).runId === live.runId);
+    await world.engine.waitForRun(found?.id ?? "");
+    expect(calls()).toBe(before);
+  }, 30_000);
+
+  it("abort from the caller's process stops the run in the worker during an LLM step", async () => {
+    const live = await caller.stream("Look up a, b and c", { maxSteps: 10 });
+    const reader = (live.output.fullStream as ReadableStream<{ type: string }>).getReader();
+    let deltas = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      if (value.type === "text-delta" && ++deltas === 3) {
+        await live.abort();
+      }
+    }
+    expect(deltas).toBeLessThan(40);
+    const found = world.engine
+      .runs()
+      .find((candidate) => (candidate.event.data as { runId?: string }).runId === live.runId);
+    const run = await world.engine.waitForRun(found?.id ?? "");
+    expect(run.status).toBe("Cancelled");
+    expect(run.steps.some((step) => step.name === "finish")).toBe(false);
+  }, 30_000);
 });

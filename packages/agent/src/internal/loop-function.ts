@@ -139,6 +139,10 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
                 payload: { id: input.agentId, messageId: input.messageId },
               } as never);
             }
+            const tripwire = (input as { tripwire?: TripwireData }).tripwire;
+            if (index === 0 && tripwire !== undefined && !callerOwnedRuns.has(runId)) {
+              return await stopAtTripwire(publisher, runId, tripwire, llmInput);
+            }
             return (await llmStep.execute({ ...parameters, inputData: llmInput } as never)) as DurableLLMStepOutput;
           });
           const toolResults: DurableToolCallOutput[] = [];
@@ -232,4 +236,42 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
       }
     },
   );
+}
+
+interface TripwireData {
+  reason?: string;
+  retry?: boolean;
+  metadata?: unknown;
+  processorId?: string;
+}
+
+/**
+ * Ends the first LLM step at an input processor's tripwire, as core's step does when it finds the
+ * tripwire in the caller's registry entry: a `tripwire` chunk and a step result without a model call.
+ */
+async function stopAtTripwire(
+  publisher: PubSub,
+  runId: string,
+  tripwire: TripwireData,
+  input: { messageListState: unknown; state: unknown },
+): Promise<DurableLLMStepOutput> {
+  await emitChunkEvent(publisher, runId, {
+    type: "tripwire",
+    runId,
+    from: "AGENT",
+    payload: {
+      reason: tripwire.reason ?? "",
+      retry: tripwire.retry,
+      metadata: tripwire.metadata,
+      processorId: tripwire.processorId,
+    },
+  } as never);
+  return {
+    messageListState: input.messageListState,
+    text: "",
+    toolCalls: [],
+    stepResult: { reason: "tripwire", warnings: [], isContinued: false },
+    metadata: {},
+    state: input.state,
+  } as unknown as DurableLLMStepOutput;
 }
