@@ -160,4 +160,32 @@ describe("createInngestAgent on the dev server", () => {
     ).generate("plain");
     expect(generated.text).toBe("Hello from a durable agent.");
   });
+
+  it("registers with mastra.addAgent, is found by getAgent, and passes flow control to its function", async () => {
+    const inngest = new Inngest({ id: "registration", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
+    const durable = createInngestAgent({
+      agent: new Agent({
+        id: "registered",
+        name: "Registered",
+        instructions: "-",
+        model: scriptedModel([textTurn("hi")]) as never,
+      }),
+      inngest,
+      functionOptions: { concurrency: { limit: 2, key: "event.data.runId" }, retries: 1 },
+    });
+    const mastra = new Mastra({ logger: false });
+    mastra.addAgent(durable as never, "registered");
+    expect(mastra.getAgent("registered" as never)).toBe(durable);
+    const [loop] = durable.getInngestFunctions();
+    await world.serve(inngest, [loop as never]);
+    const synced = world.engine.apps().find((app) => app.name === "registration");
+    // The loop and its onFailure handler, with the flow control the agent was given.
+    expect(synced?.functionIds).toEqual(["registration-agent-registered", "registration-agent-registered-failure"]);
+    expect((loop as unknown as { opts: Record<string, unknown> }).opts).toMatchObject({
+      concurrency: { limit: 2, key: "event.data.runId" },
+      retries: 1,
+    });
+    const { output } = await durable.stream("Hello");
+    expect(await output.text).toBe("hi");
+  });
 });

@@ -163,4 +163,24 @@ describe("caller and worker in different processes", () => {
     expect(run.status).toBe("Cancelled");
     expect(run.steps.some((step) => step.name === "finish")).toBe(false);
   }, 30_000);
+
+  it("a per-call tool with execute fails the run in another process with an error naming the option", async () => {
+    const errors: unknown[] = [];
+    const live = await caller.stream("Look up a", {
+      maxSteps: 10,
+      toolsets: { extra: { ping: { id: "ping", description: "-", execute: async () => "pong" } } },
+      onError: (error) => void errors.push(error),
+    });
+    const types: string[] = [];
+    for await (const chunk of live.output.fullStream as unknown as AsyncIterable<{ type: string }>) {
+      types.push(chunk.type);
+    }
+    const found = world.engine
+      .runs()
+      .find((candidate) => (candidate.event.data as { runId?: string }).runId === live.runId);
+    const run = await world.engine.waitForRun(found?.id ?? "");
+    expect(run.status).toBe("Failed");
+    expect(JSON.stringify(run.error)).toContain("toolsets");
+    expect(types).toContain("error");
+  }, 30_000);
 });
