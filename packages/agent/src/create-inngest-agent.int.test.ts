@@ -188,4 +188,17 @@ describe("createInngestAgent on the dev server", () => {
     const { output } = await durable.stream("Hello");
     expect(await output.text).toBe("hi");
   });
+
+  it("honours stopWhen in the caller's process: the loop stops after the iteration it names", async () => {
+    const before = toolCalls;
+    const { output, runId } = await agents.looper.stream("Weather?", {
+      maxSteps: 10,
+      stopWhen: ({ steps }: { steps: unknown[] }) => steps.length >= 1,
+    });
+    await output.text;
+    expect(toolCalls - before).toBe(1);
+    const found = world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId);
+    const run = await world.engine.waitForRun(found?.id ?? "");
+    expect(run.steps.map((step) => step.name)).toEqual(["llm:0", "tool:0:0", "map:0", "finish"]);
+  });
 });

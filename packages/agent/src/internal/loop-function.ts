@@ -177,6 +177,13 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
                   state: llm.state ?? input.state,
                 },
               } as never)) as DurableAgenticExecutionOutput;
+              if (output.stepResult?.isContinued && (await shouldStopEarly(runId, iteration, output))) {
+                // Decided inside the step and memoized, so every replay follows the same path.
+                return {
+                  ...output,
+                  stepResult: { ...output.stepResult, isContinued: false },
+                } as DurableAgenticExecutionOutput;
+              }
               if (output.stepResult?.isContinued && index + 1 < maxSteps) {
                 // The next iteration answers in a new assistant message, as the plain loop does; the id is
                 // random, so it is made inside this step and memoized with its output.
@@ -274,4 +281,28 @@ async function stopAtTripwire(
     metadata: {},
     state: input.state,
   } as unknown as DurableLLMStepOutput;
+}
+
+/**
+ * Whether the caller's `stopWhen` holds or the caller aborted: both live in the caller's run
+ * registry entry (a worker in another process never sees `stopWhen`: the run fails there, naming it).
+ */
+async function shouldStopEarly(
+  runId: string,
+  iteration: BaseIterationState,
+  output: DurableAgenticExecutionOutput,
+): Promise<boolean> {
+  const entry = globalRunRegistry.get(runId) as { stopWhen?: unknown; abortSignal?: AbortSignal } | undefined;
+  if (entry?.abortSignal?.aborted === true) {
+    return true;
+  }
+  if (entry?.stopWhen === undefined) {
+    return false;
+  }
+  const conditions = (Array.isArray(entry.stopWhen) ? entry.stopWhen : [entry.stopWhen]) as Array<
+    (state: { steps: unknown[] }) => boolean | Promise<boolean>
+  >;
+  const { accumulatedSteps } = createBaseIterationStateUpdate({ currentState: iteration, executionOutput: output });
+  const results = await Promise.all(conditions.map((condition) => condition({ steps: accumulatedSteps })));
+  return results.some(Boolean);
 }
