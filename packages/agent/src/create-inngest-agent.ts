@@ -17,11 +17,12 @@ import type {
   CreateInngestAgentOptions,
   InngestAgent,
   InngestAgentObserveOptions,
+  InngestAgentResumeOptions,
   InngestAgentStreamOptions,
   InngestAgentStreamResult,
   PrepareResult,
 } from "./inngest-agent-types.ts";
-import { cancelEventName, runEventName } from "./internal/agent-events.ts";
+import { cancelEventName, resumeEventName, runEventName } from "./internal/agent-events.ts";
 import { callerOnlyOptions } from "./internal/caller-only-options.ts";
 import { callerOwnedRuns } from "./internal/caller-runs.ts";
 import { createLoopFunction } from "./internal/loop-function.ts";
@@ -290,13 +291,99 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
       };
     },
 
-    async resume(): Promise<InngestAgentStreamResult> {
-      throw new MastraInngestError(
-        `[${packageName}] resume() needs tool approval support, which this version does not have`,
-        {
-          code: ErrorCode.RUN_NOT_SUSPENDED,
-        },
-      );
+    async resume(
+      runId: string,
+      resumeData: unknown,
+      resumeOptions: InngestAgentResumeOptions = {},
+    ): Promise<InngestAgentStreamResult> {
+      assertValidId("runId", runId, packageName);
+      const record = await records.read(runId);
+      if (record === undefined) {
+        throw new MastraInngestError(
+          `[${packageName}] no run ${runId} is known to the cache (never started, or expired)`,
+          {
+            code: ErrorCode.RUN_NOT_FOUND,
+          },
+        );
+      }
+      if (record.error?.name === "RESUME_EXPIRED") {
+        throw new MastraInngestError(
+          `[${packageName}] run ${runId} stopped waiting for a decision: ${record.error.message}`,
+          {
+            code: ErrorCode.RESUME_EXPIRED,
+          },
+        );
+      }
+      if (record.status !== "suspended") {
+        throw new MastraInngestError(
+          `[${packageName}] run ${runId} is ${record.status}, not suspended; there is nothing to resume`,
+          {
+            code: ErrorCode.RUN_NOT_SUSPENDED,
+          },
+        );
+      }
+      const pending = record.pendingResumes;
+      let target = pending[0];
+      if (resumeOptions.toolCallId !== undefined) {
+        target = pending.find((entry) => entry.toolCallId === resumeOptions.toolCallId);
+        if (target === undefined) {
+          throw new MastraInngestError(
+            `[${packageName}] tool call ${JSON.stringify(resumeOptions.toolCallId)} of run ${runId} is not waiting for a decision; waiting: ${pending.map((entry) => entry.toolCallId).join(", ") || "none"}`,
+            { code: ErrorCode.NO_PENDING_RESUME },
+          );
+        }
+      } else if (pending.length > 1) {
+        throw new MastraInngestError(
+          `[${packageName}] run ${runId} waits for ${pending.length} decisions; pass toolCallId (one of ${pending.map((entry) => entry.toolCallId).join(", ")})`,
+          { code: ErrorCode.AMBIGUOUS_RESUME },
+        );
+      }
+      if (target === undefined) {
+        throw new MastraInngestError(`[${packageName}] run ${runId} is suspended but waits for no decision`, {
+          code: ErrorCode.NO_PENDING_RESUME,
+        });
+      }
+      const transport = resolvePubSub();
+      const history =
+        transport.crossProcess || callerOwnedRuns.has(runId) ? await transport.getHistory(streamTopic(runId)) : [];
+      if (!transport.crossProcess && history.length === 0) {
+        throw new MastraInngestError(
+          `[${packageName}] run ${runId} did not stream through this process, and the cache is not shared across processes: configure a shared cache (such as RedisStreamCache) to resume it here`,
+          { code: ErrorCode.SHARED_CACHE_REQUIRED },
+        );
+      }
+      // The decision is claimed and recorded before the run is signalled: the run reads recorded
+      // decisions before and after each wait, so it applies this one exactly once.
+      if (!(await records.claimDecision(runId, target))) {
+        throw new MastraInngestError(
+          `[${packageName}] tool call ${target.toolCallId} of run ${runId} was already resumed`,
+          {
+            code: ErrorCode.DUPLICATE_RESUME,
+          },
+        );
+      }
+      await records.writeDecision(runId, target, {
+        resumeData,
+        recordedAt: new Date().toISOString(),
+        resumeId: randomUUID(),
+      });
+      const offset = (history.at(-1)?.index ?? -1) + 1;
+      const stream = await openStream(runId, {
+        messageId: randomUUID(),
+        model: {},
+        offset,
+        callbacks: resumeOptions,
+        ...(record.threadId === undefined ? {} : { threadId: record.threadId }),
+        ...(record.resourceId === undefined ? {} : { resourceId: record.resourceId }),
+      });
+      await inngest.send({ name: resumeEventName(id), data: { runId, toolCallId: target.toolCallId } });
+      return {
+        output: stream.output,
+        fullStream: stream.output.fullStream as ReadableStream<unknown>,
+        runId,
+        cleanup: () => stream.cleanup(),
+        abort: () => abortRun(runId),
+      };
     },
 
     getInngestFunctions(): InngestFunction.Any[] {
@@ -308,6 +395,7 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
           mastra: () => mastra,
           records,
           functionOptions: options.functionOptions ?? {},
+          waitTimeoutMs: options.waitTimeoutMs ?? 86_400_000,
         }),
       ];
       return functions;

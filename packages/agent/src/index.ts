@@ -4,6 +4,7 @@ export type {
   InngestAgent,
   InngestAgentMemoryOption,
   InngestAgentObserveOptions,
+  InngestAgentResumeOptions,
   InngestAgentStreamOptions,
   InngestAgentStreamResult,
   PrepareResult,

@@ -43,6 +43,12 @@ export interface CreateInngestAgentOptions {
    * `throttle`, `rateLimit`, `priority`, `idempotency`, `timeouts`, `debounce`, `singleton`.
    */
   functionOptions?: Record<string, unknown>;
+  /**
+   * How long a run waits for `resume()` decisions (tool approval, `suspend()`), in milliseconds;
+   * then it ends with `RESUME_EXPIRED`. Inngest's plan limit on waits is the ceiling.
+   * @default 86_400_000 (one day)
+   */
+  waitTimeoutMs?: number;
 }
 
 /** The memory of a run: Mastra's `{ thread, resource }` or the reference's `{ threadId, resourceId }`. */
@@ -108,6 +114,14 @@ export interface InngestAgentObserveOptions {
   onSuspended?: (data: unknown) => void | Promise<void>;
 }
 
+/** Options of `resume()`. */
+export interface InngestAgentResumeOptions extends InngestAgentObserveOptions {
+  /** Which waiting tool call the decision is for; required when several wait. */
+  toolCallId?: string;
+  threadId?: string;
+  resourceId?: string;
+}
+
 /** What `prepare()` returns: the run input, without starting the run. */
 export interface PrepareResult {
   runId: string;
@@ -133,7 +147,7 @@ export interface InngestAgent {
   observe(runId: string, options?: InngestAgentObserveOptions): Promise<InngestAgentStreamResult>;
   prepare(messages: unknown, options?: InngestAgentStreamOptions): Promise<PrepareResult>;
   /** Continues a suspended run (tool approval or `suspend()`). */
-  resume(runId: string, resumeData: unknown, options?: Record<string, unknown>): Promise<InngestAgentStreamResult>;
+  resume(runId: string, resumeData: unknown, options?: InngestAgentResumeOptions): Promise<InngestAgentStreamResult>;
   /** The Inngest functions to serve for this agent. */
   getInngestFunctions(): InngestFunction.Any[];
   /** The event that starts a run; its data is `prepare()`'s `workflowInput`. */

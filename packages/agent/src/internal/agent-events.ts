@@ -16,3 +16,8 @@ export function cancelEventName(agentId: string): string {
 export function loopFunctionId(agentId: string): string {
   return `agent-${assertValidId("agentId", agentId, packageName)}`;
 }
+
+/** The event `resume()` sends after recording a decision; the run waits for it (and re-reads decisions). */
+export function resumeEventName(agentId: string): string {
+  return `mastra-inngest/agent.${assertValidId("agentId", agentId, packageName)}.resume`;
+}

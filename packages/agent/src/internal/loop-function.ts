@@ -8,7 +8,6 @@ import {
   type DurableAgenticExecutionOutput,
   type DurableAgenticWorkflowInput,
   type DurableLLMStepOutput,
-  type DurableToolCallOutput,
   emitChunkEvent,
   emitErrorEvent,
   emitFinishEvent,
@@ -20,10 +19,11 @@ import type { Mastra } from "@mastra/core/mastra";
 import { RequestContext } from "@mastra/core/request-context";
 import { PUBSUB_SYMBOL } from "@mastra/core/workflows/_constants";
 import { type Inngest, type InngestFunction, NonRetriableError } from "inngest";
-import { cancelEventName, loopFunctionId, runEventName } from "./agent-events.ts";
+import { cancelEventName, loopFunctionId, resumeEventName, runEventName } from "./agent-events.ts";
 import { callerOwnedRuns } from "./caller-runs.ts";
 import type { RunRecords } from "./run-records.ts";
 import { StepPublisher } from "./step-publisher.ts";
+import { runToolPhase } from "./tool-phase.ts";
 
 /** What the loop needs from the agent that owns it, resolved when a run executes. */
 export interface LoopContext {
@@ -36,6 +36,8 @@ export interface LoopContext {
   records: RunRecords;
   /** Inngest flow control and retries, passed to `createFunction`. */
   functionOptions: Record<string, unknown>;
+  /** How long a run waits for human decisions, in milliseconds. */
+  waitTimeoutMs: number;
 }
 
 type StepParameters = Record<string | symbol, unknown>;
@@ -145,24 +147,24 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             }
             return (await llmStep.execute({ ...parameters, inputData: llmInput } as never)) as DurableLLMStepOutput;
           });
-          const toolResults: DurableToolCallOutput[] = [];
-          for (const [position, toolCall] of (llm.toolCalls ?? []).entries()) {
-            toolResults.push(
-              await durable<DurableToolCallOutput>(`tool:${index}:${position}`, async (_publisher, parameters) => {
-                const suspend = async (): Promise<void> => {
-                  throw new Error(
-                    "[@mastra/inngest-agent] tool suspension and approval are not supported yet by this agent loop",
-                  );
-                };
-                return (await toolStep.execute({
-                  ...parameters,
-                  inputData: { ...toolCall, stepSpanData: llm.stepSpanData },
-                  suspend,
-                  getInitData: () => input,
-                } as never)) as DurableToolCallOutput;
-              }),
-            );
-          }
+          const toolResults = await runToolPhase({
+            agentId,
+            runId,
+            index,
+            input,
+            llm,
+            records: context.records,
+            waitTimeoutMs: context.waitTimeoutMs,
+            resumeEvent: resumeEventName(agentId),
+            durable,
+            step: step as never,
+            toolStep: toolStep as never,
+            durableRetain: (ttlMs) =>
+              (context.pubsub() as { retain?: (topic: string, ttl: number) => Promise<void> }).retain?.(
+                `agent.stream.${runId}`,
+                ttlMs,
+              ) ?? Promise.resolve(),
+          });
           const mapped = await durable<DurableAgenticExecutionOutput>(
             `map:${index}`,
             async (_publisher, parameters) => {

@@ -1,5 +1,19 @@
 import type { MastraServerCache } from "@mastra/core/cache";
-import { createKeyLayout, type KeyLayout, type RunRecord, type RunStatus } from "@mastra/inngest-core";
+import {
+  createKeyLayout,
+  type KeyLayout,
+  type PendingResume,
+  type RunRecord,
+  type RunStatus,
+  toSafeToolCallId,
+} from "@mastra/inngest-core";
+
+/** A decision recorded by `resume()` for one suspension of a tool call. */
+export interface RecordedDecision {
+  resumeData: unknown;
+  recordedAt: string;
+  resumeId: string;
+}
 
 /** How long a run record is kept, in milliseconds: as long as the stream history's default TTL. */
 const recordTtlMs = 86_400_000;
@@ -53,6 +67,43 @@ export class RunRecords {
       ...extra,
     };
     await this.#cache().set(this.#layout.run(runId).record, record, recordTtlMs);
+  }
+
+  /** Adds a tool call that waits for a decision, and marks the run suspended. */
+  async addPending(runId: string, agentId: string, pending: PendingResume): Promise<void> {
+    const record = await this.read(runId);
+    const others = (record?.pendingResumes ?? []).filter((entry) => entry.toolCallId !== pending.toolCallId);
+    await this.write(runId, agentId, "suspended", { pendingResumes: [...others, pending] });
+  }
+
+  /** Removes a tool call that got its decision; the run runs again when none is left. */
+  async removePending(runId: string, agentId: string, toolCallId: string): Promise<void> {
+    const record = await this.read(runId);
+    const left = (record?.pendingResumes ?? []).filter((entry) => entry.toolCallId !== toolCallId);
+    await this.write(runId, agentId, left.length === 0 ? "running" : "suspended", { pendingResumes: left });
+  }
+
+  /**
+   * Claims the decision of one suspension (`requestedAt` tells suspensions of a call apart):
+   * true for the first `resume()`, false for every later one, atomically in any cache.
+   */
+  async claimDecision(runId: string, pending: PendingResume): Promise<boolean> {
+    return (await this.#cache().increment(`${this.#decisionKey(runId, pending)}:claim`)) === 1;
+  }
+
+  /** Stores a claimed decision for the run to read. */
+  async writeDecision(runId: string, pending: PendingResume, decision: RecordedDecision): Promise<void> {
+    await this.#cache().set(this.#decisionKey(runId, pending), decision, recordTtlMs);
+  }
+
+  /** The recorded decision of one suspension, if any. */
+  async readDecision(runId: string, pending: PendingResume): Promise<RecordedDecision | undefined> {
+    const value = await this.#cache().get(this.#decisionKey(runId, pending));
+    return value === undefined || value === null ? undefined : (value as RecordedDecision);
+  }
+
+  #decisionKey(runId: string, pending: PendingResume): string {
+    return `${this.#layout.run(runId).record}:decision:${toSafeToolCallId(pending.toolCallId)}:${pending.requestedAt}`;
   }
 
   /** Removes the run's record and claim. */

@@ -11,6 +11,8 @@ export class StepPublisher extends PubSub {
   readonly #target: PubSubType;
   readonly #stepId: string;
   readonly #attempt: number;
+  readonly #held: Array<{ topic: string; event: Omit<Event, "id" | "createdAt"> }> = [];
+  #holdSuspended = false;
   #sequence = 0;
 
   constructor(target: PubSubType, stepId: string, attempt: number) {
@@ -20,11 +22,31 @@ export class StepPublisher extends PubSub {
     this.#attempt = attempt;
   }
 
+  /**
+   * Holds `suspended` events back until {@link releaseHeld}: the step records the pending decision
+   * first, so a client that resumes the instant it sees the event finds the run waiting for it.
+   */
+  holdSuspendedEvents(): void {
+    this.#holdSuspended = true;
+  }
+
+  /** Publishes the events held back, in order. */
+  async releaseHeld(): Promise<void> {
+    this.#holdSuspended = false;
+    for (const { topic, event } of this.#held.splice(0)) {
+      await this.publish(topic, event);
+    }
+  }
+
   override async publish(
     topic: string,
     event: Omit<Event, "id" | "createdAt">,
     options?: { localOnly?: boolean },
   ): Promise<void> {
+    if (this.#holdSuspended && event.type === "suspended") {
+      this.#held.push({ topic, event });
+      return;
+    }
     const producer = { stepId: this.#stepId, attempt: this.#attempt, sequence: this.#sequence++ };
     await this.#target.publish(topic, { ...event, producer } as Omit<Event, "id" | "createdAt">, options);
   }

@@ -1,0 +1,170 @@
+import type {
+  DurableAgenticWorkflowInput,
+  DurableLLMStepOutput,
+  DurableToolCallInput,
+  DurableToolCallOutput,
+} from "@mastra/core/agent/durable";
+import type { PendingResume } from "@mastra/inngest-core";
+import { NonRetriableError } from "inngest";
+import type { RecordedDecision, RunRecords } from "./run-records.ts";
+import type { StepPublisher } from "./step-publisher.ts";
+
+/** The outcome of one execution of a tool step, as memoized. */
+export type ToolOutcome =
+  | { suspended: false; output: DurableToolCallOutput }
+  | { suspended: true; pending: PendingResume; suspendData: unknown };
+
+/** What the tool phase needs from the loop. */
+export interface ToolPhaseContext {
+  agentId: string;
+  runId: string;
+  index: number;
+  input: DurableAgenticWorkflowInput;
+  llm: DurableLLMStepOutput;
+  records: RunRecords;
+  /** How long the run waits for decisions, in engine milliseconds. */
+  waitTimeoutMs: number;
+  resumeEvent: string;
+  durable<Output>(
+    id: string,
+    work: (publisher: StepPublisher, parameters: Record<string | symbol, unknown>) => Promise<Output>,
+  ): Promise<Output>;
+  step: {
+    run<Output>(id: string, work: () => Promise<Output>): Promise<Output>;
+    waitForEvent(id: string, options: { event: string; if: string; timeout: string }): Promise<unknown>;
+  };
+  toolStep: { execute(parameters: unknown): Promise<unknown> };
+  /** Keeps the run's stream history at least this many milliseconds. */
+  durableRetain?: (ttlMs: number) => Promise<void>;
+}
+
+/**
+ * Waits between decision checks, in seconds: short at first, so a decision recorded while the run
+ * was not yet waiting (its event missed) is found quickly, then longer. Inngest only matches events
+ * that arrive after a wait began; the check before each wait closes that gap.
+ */
+const waitSlicesSeconds = [2, 10, 60, 600, 3600];
+
+/**
+ * Runs an iteration's tool calls: each in its own step; a call that needs approval or suspends
+ * records a pending decision (before its `suspended` event is published) and the phase waits on
+ * Inngest until every pending call has its decision, reading decisions recorded by `resume()`
+ * before and after each wait, so a decision is applied once however early it arrives.
+ */
+export async function runToolPhase(context: ToolPhaseContext): Promise<DurableToolCallOutput[]> {
+  const { index, llm } = context;
+  const results: DurableToolCallOutput[] = [];
+  const waiting = new Map<number, { toolCall: DurableToolCallInput; pending: PendingResume; suspendData: unknown }>();
+  for (const [position, toolCall] of (llm.toolCalls ?? []).entries()) {
+    const outcome = await context.durable<ToolOutcome>(`tool:${index}:${position}`, (publisher, parameters) =>
+      executeTool(context, publisher, parameters, toolCall, undefined),
+    );
+    if (outcome.suspended) {
+      waiting.set(position, { toolCall, pending: outcome.pending, suspendData: outcome.suspendData });
+    } else {
+      results[position] = outcome.output;
+    }
+  }
+  let waitedSeconds = 0;
+  for (let round = 0; waiting.size > 0; round++) {
+    const decisions = await context.step.run(`decisions:${index}:${round}`, async () => {
+      const found: Record<number, RecordedDecision> = {};
+      for (const [position, { pending }] of waiting) {
+        const decision = await context.records.readDecision(context.runId, pending);
+        if (decision !== undefined) {
+          found[position] = decision;
+        }
+      }
+      return found;
+    });
+    const decided = Object.entries(decisions);
+    for (const [positionText, decision] of decided) {
+      const position = Number(positionText);
+      const entry = waiting.get(position);
+      if (entry === undefined) {
+        continue;
+      }
+      const outcome = await context.durable<ToolOutcome>(
+        `tool:${index}:${position}:resume:${round}`,
+        (publisher, parameters) =>
+          executeTool(context, publisher, parameters, entry.toolCall, {
+            resumeData: decision.resumeData,
+            suspendData: entry.suspendData,
+          }),
+      );
+      if (outcome.suspended) {
+        waiting.set(position, { toolCall: entry.toolCall, pending: outcome.pending, suspendData: outcome.suspendData });
+      } else {
+        waiting.delete(position);
+        results[position] = outcome.output;
+      }
+    }
+    if (waiting.size === 0 || decided.length > 0) {
+      continue;
+    }
+    if (waitedSeconds * 1000 >= context.waitTimeoutMs) {
+      await context.step.run(`expire:${index}`, async () => {
+        await context.records.write(context.runId, context.agentId, "failed", {
+          error: { name: "RESUME_EXPIRED", message: `no decision arrived within ${context.waitTimeoutMs} ms` },
+        });
+      });
+      throw new NonRetriableError(
+        `[@mastra/inngest-agent] run ${context.runId} waited ${context.waitTimeoutMs} ms for a decision (waitTimeoutMs) and none arrived`,
+      );
+    }
+    const slice = Math.min(
+      waitSlicesSeconds[Math.min(round, waitSlicesSeconds.length - 1)] as number,
+      Math.max(1, Math.ceil(context.waitTimeoutMs / 1000 - waitedSeconds)),
+    );
+    waitedSeconds += slice;
+    await context.step.waitForEvent(`wait:${index}:${round}`, {
+      event: context.resumeEvent,
+      // Run ids are validated ids: no quote can end the literal.
+      if: `async.data.runId == '${context.runId}'`,
+      timeout: `${slice}s`,
+    });
+  }
+  return results;
+}
+
+async function executeTool(
+  context: ToolPhaseContext,
+  publisher: StepPublisher,
+  parameters: Record<string | symbol, unknown>,
+  toolCall: DurableToolCallInput,
+  resume: { resumeData: unknown; suspendData: unknown } | undefined,
+): Promise<ToolOutcome> {
+  let suspendData: unknown;
+  let suspended = false;
+  publisher.holdSuspendedEvents();
+  const output = (await context.toolStep.execute({
+    ...parameters,
+    inputData: { ...toolCall, stepSpanData: context.llm.stepSpanData },
+    getInitData: () => context.input,
+    suspend: async (payload: unknown) => {
+      suspended = true;
+      suspendData = payload;
+    },
+    ...(resume === undefined ? {} : { resumeData: resume.resumeData, suspendData: resume.suspendData }),
+  })) as DurableToolCallOutput;
+  if (!suspended) {
+    await publisher.releaseHeld();
+    if (resume !== undefined) {
+      await context.records.removePending(context.runId, context.agentId, toolCall.toolCallId);
+    }
+    return { suspended: false, output };
+  }
+  const payload = (suspendData ?? {}) as { type?: string; toolCallSuspended?: unknown };
+  const pending: PendingResume = {
+    toolCallId: toolCall.toolCallId,
+    toolName: toolCall.toolName,
+    kind: payload.type === "approval" ? "approval" : "suspension",
+    requestedAt: new Date().toISOString(),
+    ...(payload.toolCallSuspended === undefined ? {} : { suspendPayload: payload.toolCallSuspended }),
+  };
+  await context.records.addPending(context.runId, context.agentId, pending);
+  // Keep the run's stream history at least as long as it may wait.
+  await (context.durableRetain?.(context.waitTimeoutMs) ?? Promise.resolve());
+  await publisher.releaseHeld();
+  return { suspended: true, pending, suspendData };
+}
