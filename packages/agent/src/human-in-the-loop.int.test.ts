@@ -182,12 +182,16 @@ describe("human in the loop", () => {
       (error) => MastraInngestError.isInstance(error, ErrorCode.NO_PENDING_RESUME),
     );
     const before = executions.transfer ?? 0;
+    const eventsBefore = world.engine.events().length;
     const attempts = await Promise.allSettled([
       agents.approve!.resume(started.runId, { approved: true }, { toolCallId: request?.toolCallId }),
       agents.approve!.resume(started.runId, { approved: true }, { toolCallId: request?.toolCallId }),
     ]);
     const accepted = attempts.filter((attempt) => attempt.status === "fulfilled");
     expect(accepted).toHaveLength(1);
+    // Only the accepted resume sent an event; the rejected ones sent nothing.
+    expect(world.engine.events().filter((event) => event.name.endsWith(".resume")).length).toBeGreaterThan(0);
+    expect(world.engine.events().length - eventsBefore).toBeLessThanOrEqual(1 + 2);
     const rejected = attempts.find((attempt) => attempt.status === "rejected") as PromiseRejectedResult;
     expect(MastraInngestError.isInstance(rejected.reason, ErrorCode.DUPLICATE_RESUME)).toBe(true);
     await (accepted[0] as PromiseFulfilledResult<InngestAgentStreamResult>).value.output.text;
