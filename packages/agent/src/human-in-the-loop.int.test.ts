@@ -55,7 +55,8 @@ function agentWith(id: string, turns: Turn[], tools: Record<string, unknown>): A
 
 describe("human in the loop", () => {
   let world: TestWorld;
-  let agents: Record<string, ReturnType<typeof createInngestAgent>>;
+  type DurableAgent = ReturnType<typeof createInngestAgent>;
+  let agents: { approve: DurableAgent; suspend: DurableAgent; several: DurableAgent; expiring: DurableAgent };
 
   beforeAll(async () => {
     world = await startTestWorld("checkpoint", 0.001);
@@ -115,11 +116,11 @@ describe("human in the loop", () => {
 
   it("approve: the tool runs once, the resumed stream holds only new chunks and ends with the final text", async () => {
     const before = executions.transfer ?? 0;
-    const started = await agents.approve!.stream("Send 5");
+    const started = await agents.approve.stream("Send 5");
     const [request] = await untilSuspendedOrTimeout(started);
     expect(request?.type).toBe("tool-call-approval");
     expect(executions.transfer ?? 0).toBe(before);
-    const resumed = await agents.approve!.resume(started.runId, { approved: true });
+    const resumed = await agents.approve.resume(started.runId, { approved: true });
     const types: string[] = [];
     for await (const chunk of resumed.fullStream as unknown as AsyncIterable<{ type: string }>) {
       types.push(chunk.type);
@@ -133,19 +134,19 @@ describe("human in the loop", () => {
 
   it("deny: the tool never runs and the model continues", async () => {
     const before = executions.transfer ?? 0;
-    const started = await agents.approve!.stream("Send 5");
+    const started = await agents.approve.stream("Send 5");
     await untilSuspendedOrTimeout(started);
-    const resumed = await agents.approve!.resume(started.runId, { approved: false, reason: "no" });
+    const resumed = await agents.approve.resume(started.runId, { approved: false, reason: "no" });
     expect(await resumed.output.text).toBe("Done.");
     expect(executions.transfer ?? 0).toBe(before);
   });
 
   it("in-tool suspend: the tool is called again with the resume data", async () => {
     const before = executions.ask ?? 0;
-    const started = await agents.suspend!.stream("Ask me");
+    const started = await agents.suspend.stream("Ask me");
     const [request] = await untilSuspendedOrTimeout(started);
     expect(request?.type).toBe("tool-call-suspended");
-    const resumed = await agents.suspend!.resume(started.runId, { answer: "blue" });
+    const resumed = await agents.suspend.resume(started.runId, { answer: "blue" });
     const results: unknown[] = [];
     for await (const chunk of resumed.fullStream as unknown as AsyncIterable<{
       type: string;
@@ -161,31 +162,31 @@ describe("human in the loop", () => {
 
   it("several pending approvals are emitted before the run waits and resumed one by one in reverse order", async () => {
     const before = executions.transfer ?? 0;
-    const started = await agents.several!.stream("Two transfers");
+    const started = await agents.several.stream("Two transfers");
     const requests = await untilSuspendedOrTimeout(started, 2);
     expect(requests).toHaveLength(2);
-    await expect(agents.several!.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
+    await expect(agents.several.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
       MastraInngestError.isInstance(error, ErrorCode.AMBIGUOUS_RESUME),
     );
     const [first, second] = requests;
-    const later = await agents.several!.resume(started.runId, { approved: true }, { toolCallId: second?.toolCallId });
-    const earlier = await agents.several!.resume(started.runId, { approved: true }, { toolCallId: first?.toolCallId });
+    const later = await agents.several.resume(started.runId, { approved: true }, { toolCallId: second?.toolCallId });
+    const earlier = await agents.several.resume(started.runId, { approved: true }, { toolCallId: first?.toolCallId });
     expect(await earlier.output.text).toBe("Both settled.");
     expect(await later.output.text).toBe("Both settled.");
     expect((executions.transfer ?? 0) - before).toBe(2);
   });
 
   it("rejects a wrong toolCallId, a double resume and a resume of a finished run, and the tool never runs again", async () => {
-    const started = await agents.approve!.stream("Send 5");
+    const started = await agents.approve.stream("Send 5");
     const [request] = await untilSuspendedOrTimeout(started);
-    await expect(agents.approve!.resume(started.runId, { approved: true }, { toolCallId: "nope" })).rejects.toSatisfy(
+    await expect(agents.approve.resume(started.runId, { approved: true }, { toolCallId: "nope" })).rejects.toSatisfy(
       (error) => MastraInngestError.isInstance(error, ErrorCode.NO_PENDING_RESUME),
     );
     const before = executions.transfer ?? 0;
     const eventsBefore = world.engine.events().length;
     const attempts = await Promise.allSettled([
-      agents.approve!.resume(started.runId, { approved: true }, { toolCallId: request?.toolCallId }),
-      agents.approve!.resume(started.runId, { approved: true }, { toolCallId: request?.toolCallId }),
+      agents.approve.resume(started.runId, { approved: true }, { toolCallId: request?.toolCallId }),
+      agents.approve.resume(started.runId, { approved: true }, { toolCallId: request?.toolCallId }),
     ]);
     const accepted = attempts.filter((attempt) => attempt.status === "fulfilled");
     expect(accepted).toHaveLength(1);
@@ -196,10 +197,10 @@ describe("human in the loop", () => {
     expect(MastraInngestError.isInstance(rejected.reason, ErrorCode.DUPLICATE_RESUME)).toBe(true);
     await (accepted[0] as PromiseFulfilledResult<InngestAgentStreamResult>).value.output.text;
     await world.engine.waitForRun(engineRun(started.runId)?.id ?? "");
-    await expect(agents.approve!.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
+    await expect(agents.approve.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
       MastraInngestError.isInstance(error, ErrorCode.RUN_NOT_SUSPENDED),
     );
-    await expect(agents.approve!.resume("unknown-run", { approved: true })).rejects.toSatisfy((error) =>
+    await expect(agents.approve.resume("unknown-run", { approved: true })).rejects.toSatisfy((error) =>
       MastraInngestError.isInstance(error, ErrorCode.RUN_NOT_FOUND),
     );
     expect((executions.transfer ?? 0) - before).toBe(1);
@@ -209,9 +210,9 @@ describe("human in the loop", () => {
     const rounds = process.env.CI ? 10 : 50;
     const before = executions.transfer ?? 0;
     for (let round = 0; round < rounds; round++) {
-      const started = await agents.approve!.stream("Send 5", {
+      const started = await agents.approve.stream("Send 5", {
         onSuspended: () => {
-          void agents.approve!.resume(started.runId, { approved: true });
+          void agents.approve.resume(started.runId, { approved: true });
         },
       } as never);
       // The starting stream stays open through the suspension and carries the continuation.
@@ -223,11 +224,11 @@ describe("human in the loop", () => {
   }, 120_000);
 
   it("a wait that expires ends the run, and a later resume gets RESUME_EXPIRED", async () => {
-    const started = await agents.expiring!.stream("Send 9");
+    const started = await agents.expiring.stream("Send 9");
     await untilSuspendedOrTimeout(started);
     const run = await world.engine.waitForRun(engineRun(started.runId)?.id ?? "", { timeoutMs: 20_000 });
     expect(run.status).toBe("Failed");
-    await expect(agents.expiring!.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
+    await expect(agents.expiring.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
       MastraInngestError.isInstance(error, ErrorCode.RESUME_EXPIRED),
     );
   });
