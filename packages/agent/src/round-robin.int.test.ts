@@ -1,49 +1,22 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Mastra } from "@mastra/core/mastra";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import { splitAgent, splitAnswer } from "./fixtures/split-agents.ts";
+import { freePort, startWorker } from "./internal/test-worker.ts";
 import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
 
-const workerScript = fileURLToPath(new URL("./fixtures/agent-worker.ts", import.meta.url));
 const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   return (server.address() as AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const port = await listen(probe);
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-function startWorker(engineUrl: string, port: number, logFile: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@mastra/inngest-source", workerScript, engineUrl, String(port), logFile],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
-    child.stdout?.on("data", (data: Buffer) => {
-      if (data.toString().includes("ready")) {
-        child.removeAllListeners("exit");
-        resolve(child);
-      }
-    });
-  });
 }
 
 describe("two worker processes behind a round-robin proxy", () => {

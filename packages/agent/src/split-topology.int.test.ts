@@ -1,47 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Mastra } from "@mastra/core/mastra";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import { guardedAgent, splitAgent, splitAnswer } from "./fixtures/split-agents.ts";
+import { freePort, startWorker } from "./internal/test-worker.ts";
 import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
 
-const workerScript = fileURLToPath(new URL("./fixtures/agent-worker.ts", import.meta.url));
 const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return await new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startWorker(engineUrl: string, port: number, logFile: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@mastra/inngest-source", workerScript, engineUrl, String(port), logFile],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
-    child.stdout?.on("data", (data: Buffer) => {
-      if (data.toString().includes("ready")) {
-        child.removeAllListeners("exit");
-        resolve(child);
-      }
-    });
-  });
-}
 
 describe("caller and worker in different processes", () => {
   let world: TestWorld;
