@@ -2,7 +2,7 @@ import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { createTool } from "@mastra/core/tools";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
-import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
+import { scriptedModel } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
