@@ -11,6 +11,7 @@ export type {
 export type { RealtimeChannelStats, RealtimeStats } from "./internal/realtime-hub.ts";
 export type { RunCounters, RunStatus, StepExecution } from "./internal/run-state.ts";
 export type { RunView } from "./internal/run-view.ts";
+export { signBody } from "./internal/signing.ts";
 export {
   type AppView,
   type DevServer,

@@ -1,0 +1,91 @@
+import type { Mastra } from "@mastra/core/mastra";
+import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import type { Inngest, InngestFunction, RegisterOptions, ServeHandlerOptions } from "inngest";
+import { collectInngestFunctions } from "./collect-inngest-functions.ts";
+import { assertSafeForProduction } from "./internal/production-guard.ts";
+
+const packageName = "@mastra/inngest-serve";
+
+/** Options of the serve function that {@link createServe} returns. */
+export interface MastraServeOptions {
+  /** The Mastra instance whose durable agents and Inngest workflows are served. */
+  mastra: Mastra;
+  /** The Inngest client: its id names the app, its mode and signing keys decide how calls are checked. */
+  inngest: Inngest.Like;
+  /**
+   * More Inngest functions to serve beside the ones found on `mastra`.
+   * @default []
+   */
+  functions?: InngestFunction.Like[];
+  /**
+   * Passed to the Inngest serve adapter: `servePath`, `serveOrigin`, `streaming`,
+   * `enableUnauthedSync`.
+   * @default {}
+   */
+  registerOptions?: RegisterOptions;
+  /**
+   * Creates the handler even when the client is in dev mode (`isDev: true` or `INNGEST_DEV`) while
+   * `NODE_ENV` is `production`. In dev mode the SDK accepts unsigned calls, so leave this off unless
+   * the endpoint is unreachable from outside (for example a production build run against a local
+   * dev server).
+   * @default false
+   */
+  allowDevModeInProduction?: boolean;
+}
+
+/**
+ * An Inngest serve adapter (`serve` from `inngest/express`, `inngest/fastify`, `inngest/next`,
+ * `inngest/koa`, `inngest/hono`, ...): it takes the client and functions and returns that
+ * framework's handler.
+ */
+export type InngestServeAdapter<THandler> = (options: ServeHandlerOptions) => THandler;
+
+/**
+ * Turns an Inngest serve adapter into a serve function for Mastra: given `{ mastra, inngest }`, it
+ * collects the functions of every durable agent and Inngest workflow registered on `mastra` (see
+ * {@link collectInngestFunctions}), adds `functions`, and returns the adapter's handler. Functions
+ * are collected when the serve function is called, so register agents before. With `NODE_ENV` set
+ * to `production` it throws `DEV_MODE_IN_PRODUCTION` for a client in dev mode, unless
+ * `allowDevModeInProduction` is set; in cloud mode the SDK verifies every call's signature with the
+ * client's signing key, or its fallback key during a rotation.
+ *
+ * @example
+ * import { createServe } from "@mastra/inngest-serve";
+ * import { serve } from "inngest/express";
+ *
+ * const serveExpress = createServe(serve);
+ * app.use(express.json());
+ * app.use("/api/inngest", serveExpress({ mastra, inngest }));
+ */
+export function createServe<THandler>(
+  adapter: InngestServeAdapter<THandler>,
+): (options: MastraServeOptions) => THandler {
+  if (typeof adapter !== "function") {
+    throw new MastraInngestError(
+      `[${packageName}] createServe needs an Inngest serve adapter, such as serve from "inngest/express"`,
+      { code: ErrorCode.INVALID_OPTION },
+    );
+  }
+  return (options: MastraServeOptions): THandler => {
+    if (options === undefined || options === null || typeof options !== "object") {
+      throw new MastraInngestError(`[${packageName}] serve needs { mastra, inngest }`, {
+        code: ErrorCode.INVALID_OPTION,
+      });
+    }
+    const { mastra, inngest, registerOptions } = options;
+    if (inngest === undefined || inngest === null || typeof inngest !== "object") {
+      throw new MastraInngestError(`[${packageName}] inngest must be an Inngest client`, {
+        code: ErrorCode.INVALID_OPTION,
+      });
+    }
+    if (options.allowDevModeInProduction !== true) {
+      assertSafeForProduction({
+        inngest,
+        registerOptions: registerOptions as Record<string, unknown> | undefined,
+        environment: globalThis.process?.env ?? {},
+      });
+    }
+    const functions = collectInngestFunctions({ mastra, functions: options.functions ?? [] });
+    return adapter({ ...registerOptions, client: inngest, functions });
+  };
+}
