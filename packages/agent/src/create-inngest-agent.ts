@@ -344,9 +344,9 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
         });
       }
       const transport = resolvePubSub();
-      const history =
-        transport.crossProcess || callerOwnedRuns.has(runId) ? await transport.getHistory(streamTopic(runId)) : [];
-      if (!transport.crossProcess && history.length === 0) {
+      // The same rule as observe(): a cache that is not shared knows the runs this process streamed.
+      const history = await transport.getHistory(streamTopic(runId));
+      if (!transport.crossProcess && history.length === 0 && !callerOwnedRuns.has(runId)) {
         throw new MastraInngestError(
           `[${packageName}] run ${runId} did not stream through this process, and the cache is not shared across processes: configure a shared cache (such as RedisStreamCache) to resume it here`,
           { code: ErrorCode.SHARED_CACHE_REQUIRED },

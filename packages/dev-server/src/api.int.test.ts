@@ -163,3 +163,23 @@ describe("retention", () => {
     }
   });
 });
+
+describe("close()", () => {
+  it("stops a run in flight: no call is retried or started after the engine closed", async () => {
+    const closing = await startDevServer({ timeScale: 0.0001 });
+    const client = new Inngest({ id: "closing", isDev: true, baseUrl: closing.url, logger: silentLogger });
+    const slow = client.createFunction({ id: "slow", triggers: [{ event: "c/slow" }] }, async ({ step }) => {
+      await step.run("wait", () => new Promise((resolve) => setTimeout(resolve, 200)));
+      await step.run("after", () => "done");
+    });
+    const served = await serveTestApp("node", client, [slow]);
+    await closing.syncApp(served.url);
+    await closing.send({ name: "c/slow" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await served.close();
+    await closing.close();
+    const callsAtClose = closing.counters().serveCalls;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(closing.counters().serveCalls).toBe(callsAtClose);
+  });
+});

@@ -43,6 +43,8 @@ describe.each<ExecutionMode>(["checkpoint", "classic"])("fault injection in %s m
       [1, false],
     ]);
     expect(run.output).toEqual({ receipt: `receipt-${before + 2}`, mailed: expect.any(Number) });
+    // The retry's attempt count belongs to the step that failed: the next step starts at 0 again.
+    expect(run.steps.find((step) => step.name === "mail")?.attempt).toBe(0);
   });
 
   it("a crash scoped to another run leaves this run alone", async () => {

@@ -15,6 +15,7 @@ const longestTimeoutMs = 2_147_483_647;
 export class ScaledClock {
   readonly #timeScale: number;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #closed = false;
 
   constructor(timeScale: number) {
     this.#timeScale = timeScale;
@@ -27,6 +28,10 @@ export class ScaledClock {
 
   /** Runs `callback` after `delayMs` engine milliseconds (scaled). */
   schedule(delayMs: number, callback: () => void): TimerHandle {
+    if (this.#closed) {
+      // A closed engine starts nothing new: a call that fails while it shuts down is not retried.
+      return { cancel: () => {} };
+    }
     let remaining = Math.max(0, delayMs) * this.#timeScale;
     let current: ReturnType<typeof setTimeout> | undefined;
     let cancelled = false;
@@ -62,6 +67,7 @@ export class ScaledClock {
 
   /** Cancels every pending timer. */
   close(): void {
+    this.#closed = true;
     for (const timer of this.#timers) {
       clearTimeout(timer);
     }

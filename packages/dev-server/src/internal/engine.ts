@@ -153,6 +153,7 @@ export class Engine {
 
   /** Stops every timer; runs stay as they are. */
   close(): void {
+    this.#driver.close();
     this.clock.close();
     this.faults.clear();
   }

@@ -42,6 +42,7 @@ export class RunDriver {
   readonly #hooks: RunDriverHooks;
   readonly #dispatches = new Map<string, Dispatch>();
   #nextDispatch = 0;
+  #closed = false;
 
   constructor(hooks: RunDriverHooks) {
     this.#hooks = hooks;
@@ -64,9 +65,14 @@ export class RunDriver {
     }
   }
 
+  /** Stops starting calls: results of calls still in flight are ignored. */
+  close(): void {
+    this.#closed = true;
+  }
+
   /** Starts every call the run may make now. */
   pump(run: RunState): void {
-    if (!run.isActive) {
+    if (!run.isActive || this.#closed) {
       return;
     }
     for (const [hashedId, state] of run.planned) {
@@ -101,6 +107,9 @@ export class RunDriver {
         dispatch.crashed = true;
       }
       const kept = !dispatch.crashed && run.memoize(step.id, { data: step.data ?? null });
+      if (kept) {
+        run.attempts.delete("");
+      }
       this.#record(run, step, dispatch.attempt, "ok", "checkpoint", !kept);
     }
     return 200;
@@ -167,7 +176,7 @@ export class RunDriver {
   }
 
   #apply(run: RunState, target: CallTarget, attempt: number, dispatch: Dispatch, outcome: CallOutcome): void {
-    if (!run.isActive) {
+    if (!run.isActive || this.#closed) {
       return;
     }
     if (outcome.kind === "ops" && !dispatch.crashed) {
@@ -262,6 +271,10 @@ export class RunDriver {
           });
           return;
       }
+    }
+    if (progressed) {
+      // Attempts count per step: once the run moved on, its next discovery starts again at 0.
+      run.attempts.delete("");
     }
     if (progressed && run.planned.size === 0) {
       run.discoveryRequested = true;
