@@ -145,7 +145,19 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             if (index === 0 && tripwire !== undefined && !callerOwnedRuns.has(runId)) {
               return await stopAtTripwire(publisher, runId, tripwire, llmInput);
             }
-            return (await llmStep.execute({ ...parameters, inputData: llmInput } as never)) as DurableLLMStepOutput;
+            const output = (await llmStep.execute({
+              ...parameters,
+              inputData: llmInput,
+            } as never)) as DurableLLMStepOutput;
+            // The provider request also travels in the deferred step-finish chunk, and the loop state
+            // drops it anyway: memoizing it here would store the request body twice per LLM call.
+            if (output.stepResult !== undefined) {
+              const { request: _request, ...stepResult } = output.stepResult as typeof output.stepResult & {
+                request?: unknown;
+              };
+              return { ...output, stepResult } as DurableLLMStepOutput;
+            }
+            return output;
           });
           const toolResults = await runToolPhase({
             agentId,
