@@ -1,8 +1,9 @@
-import type {
-  DurableAgenticWorkflowInput,
-  DurableLLMStepOutput,
-  DurableToolCallInput,
-  DurableToolCallOutput,
+import {
+  type DurableAgenticWorkflowInput,
+  type DurableLLMStepOutput,
+  type DurableToolCallInput,
+  type DurableToolCallOutput,
+  resolveDurableToolCallConcurrency,
 } from "@mastra/core/agent/durable";
 import type { PendingResume } from "@mastra/inngest-core";
 import { NonRetriableError } from "inngest";
@@ -55,15 +56,38 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
   const { index, llm } = context;
   const results: DurableToolCallOutput[] = [];
   const waiting = new Map<number, { toolCall: DurableToolCallInput; pending: PendingResume; suspendData: unknown }>();
-  for (const [position, toolCall] of (llm.toolCalls ?? []).entries()) {
-    const outcome = await context.durable<ToolOutcome>(`tool:${index}:${position}`, (publisher, parameters) =>
-      executeTool(context, publisher, parameters, toolCall, undefined),
+  const toolCalls = llm.toolCalls ?? [];
+  // Core's rule: `toolCallConcurrency` (default 10), or one at a time when a tool may need a
+  // decision. Parallel calls become parallel Inngest steps, named by position, so replays match.
+  const concurrency = Math.max(
+    1,
+    resolveDurableToolCallConcurrency({
+      options: context.input.options,
+      toolsMetadata: context.input.toolsMetadata,
+      toolCalls,
+    } as never),
+  );
+  for (let start = 0; start < toolCalls.length; start += concurrency) {
+    const batch = toolCalls.slice(start, start + concurrency);
+    const outcomes = await Promise.all(
+      batch.map((toolCall, offset) =>
+        context.durable<ToolOutcome>(`tool:${index}:${start + offset}`, (publisher, parameters) =>
+          executeTool(context, publisher, parameters, toolCall, undefined),
+        ),
+      ),
     );
-    if (outcome.suspended) {
-      waiting.set(position, { toolCall, pending: outcome.pending, suspendData: outcome.suspendData });
-    } else {
-      results[position] = outcome.output;
-    }
+    outcomes.forEach((outcome, offset) => {
+      const position = start + offset;
+      if (outcome.suspended) {
+        waiting.set(position, {
+          toolCall: batch[offset] as DurableToolCallInput,
+          pending: outcome.pending,
+          suspendData: outcome.suspendData,
+        });
+      } else {
+        results[position] = outcome.output;
+      }
+    });
   }
   let waitedSeconds = 0;
   for (let round = 0; waiting.size > 0; round++) {
