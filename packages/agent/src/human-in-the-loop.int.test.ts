@@ -1,8 +1,10 @@
 import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
+import { InMemoryStore } from "@mastra/core/storage";
 import { createTool } from "@mastra/core/tools";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { scriptedModel } from "@mastra/inngest-testing/model";
+import { Memory } from "@mastra/memory";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -56,7 +58,13 @@ function agentWith(id: string, turns: Turn[], tools: Record<string, unknown>): A
 describe("human in the loop", () => {
   let world: TestWorld;
   type DurableAgent = ReturnType<typeof createInngestAgent>;
-  let agents: { approve: DurableAgent; suspend: DurableAgent; several: DurableAgent; expiring: DurableAgent };
+  let agents: {
+    approve: DurableAgent;
+    suspend: DurableAgent;
+    several: DurableAgent;
+    expiring: DurableAgent;
+    autoResume: DurableAgent;
+  };
 
   beforeAll(async () => {
     world = await startTestWorld("checkpoint", 0.001);
@@ -88,6 +96,7 @@ describe("human in the loop", () => {
       approve: createInngestAgent({ agent: approve, inngest }),
       suspend: createInngestAgent({ agent: suspend, inngest }),
       several: createInngestAgent({ agent: several, inngest }),
+      autoResume: createInngestAgent({ agent: autoResumeAgent(), inngest, id: "auto-resume" }),
       expiring: createInngestAgent({
         agent: agentWith("expiring", [{ toolCalls: [{ toolName: "transfer", args: { amount: 9 } }] }, { text: "-" }], {
           transfer,
@@ -223,6 +232,27 @@ describe("human in the loop", () => {
     expect((executions.transfer ?? 0) - before).toBe(rounds);
   }, 120_000);
 
+  it("autoResumeSuspendedTools: a later message on the thread resumes the suspended tool with the model's resumeData", async () => {
+    const before = executions.ask ?? 0;
+    const memory = { thread: "auto-thread", resource: "auto-user" };
+    const first = await agents.autoResume.stream("Ask me", { memory, autoResumeSuspendedTools: true });
+    const [request] = await untilSuspendedOrTimeout(first);
+    expect(request?.type).toBe("tool-call-suspended");
+    const second = await agents.autoResume.stream("blue", { memory, autoResumeSuspendedTools: true });
+    const results: unknown[] = [];
+    for await (const chunk of second.output.fullStream as unknown as AsyncIterable<{
+      type: string;
+      payload?: { result?: unknown };
+    }>) {
+      if (chunk.type === "tool-result") {
+        results.push(chunk.payload?.result);
+      }
+    }
+    expect(results).toEqual([{ answer: "blue" }]);
+    expect(await second.output.text).toBe("Thanks.");
+    expect((executions.ask ?? 0) - before).toBe(2);
+  });
+
   it("a wait that expires ends the run, and a later resume gets RESUME_EXPIRED", async () => {
     const started = await agents.expiring.stream("Send 9");
     await untilSuspendedOrTimeout(started);
@@ -253,4 +283,34 @@ async function untilSuspendedOrTimeout(
   }
   reader.releaseLock();
   return requests;
+}
+
+/**
+ * The auto-resume agent's model: the first user message gets the suspending call; once the user
+ * answers (a second user message, with core's auto-resume directive in the system prompt), the model
+ * calls the tool again with `resumeData`, then answers.
+ */
+function autoResumeAgent(): Agent {
+  const asking = scriptedModel([{ toolCalls: [{ toolName: "ask", args: { question: "Color?" } }] }] as never);
+  const resuming = scriptedModel([
+    { toolCalls: [{ toolName: "ask", args: { question: "Color?", resumeData: { answer: "blue" } } }] },
+    { text: "Thanks." },
+  ] as never);
+  const userMessages = (options: { prompt: Array<{ role: string }> }) =>
+    options.prompt.filter((message) => message.role === "user").length;
+  const model = {
+    ...resuming,
+    doStream: (options: { prompt: Array<{ role: string }> }) =>
+      (userMessages(options) >= 2 ? resuming : asking).doStream(options as never),
+    doGenerate: (options: { prompt: Array<{ role: string }> }) =>
+      (userMessages(options) >= 2 ? resuming : asking).doGenerate(options as never),
+  };
+  return new Agent({
+    id: "auto-resume",
+    name: "auto-resume",
+    instructions: "-",
+    model: model as never,
+    tools: { ask },
+    memory: new Memory({ storage: new InMemoryStore() as never }),
+  });
 }
