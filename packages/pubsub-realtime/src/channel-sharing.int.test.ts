@@ -4,7 +4,7 @@ import { controlTopic, ErrorCode, streamTopic } from "@mastra/inngest-core";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
 import { Inngest } from "inngest";
 import { subscribe } from "inngest/realtime";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { InngestPubSub } from "./inngest-pubsub.ts";
 import { silentSdkLogger, until } from "./internal/test-support.ts";
 import { createRunSubscriptionToken } from "./run-subscription-token.ts";
@@ -60,6 +60,40 @@ describe("one WebSocket per channel", () => {
     await pubsub.unsubscribe(streamTopic(runId), second.callback);
     await pubsub.unsubscribe(controlTopic(runId), control.callback);
     await until(() => subscriptions() === 0, 5_000, "the socket to close");
+  });
+
+  it("a topic added to an open socket is live once subscribe() resolves, before the old socket retires", async () => {
+    const publisher = createPubSub();
+    const subscriber = createPubSub();
+    const runId = `live-${randomUUID()}`;
+    const [stream, control] = [recorder(), recorder()];
+    await subscriber.subscribe(streamTopic(runId), stream.callback);
+    // With setTimeout frozen the replacement's grace period cannot end: subscribe() resolves only
+    // if it does not wait for it (waiting would delay every durable step that subscribes to its
+    // run's control topic by the whole grace period).
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let resolved = false;
+    try {
+      const subscribing = subscriber.subscribe(controlTopic(runId), control.callback).then(() => {
+        resolved = true;
+      });
+      const deadline = performance.now() + 5_000;
+      while (!resolved && performance.now() < deadline) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(resolved).toBe(true);
+      vi.advanceTimersByTime(1_000);
+      await subscribing;
+    } finally {
+      vi.useRealTimers();
+    }
+    await publisher.publish(controlTopic(runId), { type: "abort", runId, data: {} });
+    await publisher.publish(streamTopic(runId), { type: "chunk", runId, data: { sequence: 0 } });
+    await until(() => control.events.length === 1 && stream.events.length === 1);
+    await until(() => subscriptions() === 1, 5_000, "the replaced socket to close");
+    expect(control.events.map((event) => event.type)).toEqual(["abort"]);
+    expect(sequences(stream.events)).toEqual([0]);
+    await subscriber.close();
   });
 
   it("a topic added while events flow replaces the socket without losing or repeating any", async () => {

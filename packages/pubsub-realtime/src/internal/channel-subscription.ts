@@ -76,14 +76,22 @@ export class ChannelSubscription {
     return this.#topics.size === 0;
   }
 
-  /** Adds a callback for an Inngest topic of this channel; resolves once a socket carrying it is open. */
+  /**
+   * Adds a callback for an Inngest topic of this channel; resolves once a socket carrying it is
+   * open. When that socket replaces another, it resolves before the replacement's grace period:
+   * the new topic is delivered from the moment the socket opened, so only later jobs wait for it.
+   */
   async add(realtimeTopic: string, topic: string, callback: EventCallback): Promise<void> {
     const entry = this.#topics.get(realtimeTopic) ?? { topic, callbacks: new Set<EventCallback>() };
     const wasSubscribed = entry.callbacks.has(callback);
     entry.callbacks.add(callback);
     this.#topics.set(realtimeTopic, entry);
+    let markCovered: () => void = () => {};
+    const covered = new Promise<void>((resolve) => {
+      markCovered = resolve;
+    });
     try {
-      await this.#serialize(() => this.#cover(realtimeTopic));
+      await Promise.race([covered, this.#serialize(() => this.#cover(realtimeTopic, markCovered))]);
     } catch (error) {
       if (!wasSubscribed) {
         this.remove(realtimeTopic, callback);
@@ -133,7 +141,7 @@ export class ChannelSubscription {
   }
 
   /** Makes sure a live socket carries `realtimeTopic`. */
-  async #cover(realtimeTopic: string): Promise<void> {
+  async #cover(realtimeTopic: string, onCovered: () => void): Promise<void> {
     const lost = this.#current;
     if (lost !== undefined && lost.endedAt !== undefined) {
       await this.#reconnect(lost);
@@ -148,15 +156,17 @@ export class ChannelSubscription {
       this.#current = await this.#open(topics, "current");
       return;
     }
-    await this.#swap(current, topics);
+    await this.#swap(current, topics, onCovered);
   }
 
   /** Replaces the current socket with one carrying `topics`, delivering each message once, in order. */
-  async #swap(previous: Link, topics: ReadonlySet<string>): Promise<void> {
+  async #swap(previous: Link, topics: ReadonlySet<string>, onOpen: () => void = () => {}): Promise<void> {
     this.#overlapIds = new Set();
     let incoming: Link;
     try {
       incoming = await this.#open(topics, "incoming");
+      // Topics the previous socket does not carry are delivered by the incoming one already.
+      onOpen();
       await this.#sleep(SWAP_GRACE_MS);
       this.#assertUsable();
     } catch (error) {
