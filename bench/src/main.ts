@@ -1,0 +1,163 @@
+// `pnpm bench` (quick) or `pnpm bench --full`: the agent-run benchmark, every system in one process
+// and one run, medians over repeated runs, written to results/<date>.json and results/<date>.md.
+import { writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { startDevServer } from "@mastra/inngest-dev-server";
+import { median } from "./measure.ts";
+import {
+  type BenchSystem,
+  coreDurableSystem,
+  inngestSystem,
+  plainSystem,
+  publishedInngestSystem,
+  type RunFigures,
+} from "./systems.ts";
+import { callText, workloads } from "./workloads.ts";
+
+const full = process.argv.includes("--full");
+const settings = full ? { warmups: 2, runs: 9, delays: [0, 20] } : { warmups: 1, runs: 5, delays: [0] };
+
+interface Row {
+  system: string;
+  workload: string;
+  delayMs: number;
+  runs: number;
+  median: Record<keyof Omit<RunFigures, "text">, number>;
+}
+
+const checkpoint = await startDevServer({ mode: "checkpoint" });
+const classic = await startDevServer({ mode: "classic" });
+const systems: BenchSystem[] = [
+  plainSystem,
+  coreDurableSystem,
+  inngestSystem(checkpoint),
+  publishedInngestSystem(checkpoint),
+  inngestSystem(classic),
+  publishedInngestSystem(classic),
+];
+const rows: Row[] = [];
+
+for (const delayMs of settings.delays) {
+  for (const workload of workloads) {
+    const expected = callText(workload.toolIterations);
+    for (const system of systems) {
+      const prepared = await system.prepare(workload, delayMs);
+      const measured: RunFigures[] = [];
+      for (let index = 0; index < settings.warmups + settings.runs; index++) {
+        const figures = await prepared.run();
+        if (figures.text !== expected) {
+          throw new Error(
+            `${system.name} answered ${JSON.stringify(figures.text)} for ${workload.name}, expected ${JSON.stringify(expected)}`,
+          );
+        }
+        if (index >= settings.warmups) measured.push(figures);
+      }
+      await prepared.close();
+      const keys = [
+        "wallMs",
+        "startMs",
+        "firstTextMs",
+        "appCpuMs",
+        "chunks",
+        "stepsExecuted",
+        "httpCalls",
+        "publishes",
+        "memoizedBytes",
+        "engineCpuMs",
+      ] as const;
+      const row: Row = {
+        system: system.name,
+        workload: workload.name,
+        delayMs,
+        runs: measured.length,
+        median: {} as Row["median"],
+      };
+      for (const key of keys) row.median[key] = median(measured.map((figures) => figures[key]));
+      rows.push(row);
+      process.stdout.write(
+        `${workload.name}, ${delayMs} ms/chunk, ${system.name}: ${row.median.wallMs.toFixed(1)} ms\n`,
+      );
+    }
+  }
+}
+await checkpoint.close();
+await classic.close();
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const date = new Date().toISOString().slice(0, 10);
+const table = [
+  `Agent run, ${full ? "full" : "quick"} mode, ${machine}. Medians of ${settings.runs} runs after ${settings.warmups} warm-up(s); one process holds caller, app and dev server.`,
+  "",
+  "| workload | delay | system | wall ms | stream() returned ms | first text ms | × plain | app CPU ms | engine CPU ms | steps | HTTP calls | publishes | memoized bytes |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+  ...rows.map((row) => {
+    const plain = rows.find(
+      (other) => other.workload === row.workload && other.delayMs === row.delayMs && other.system === plainSystem.name,
+    );
+    const ratio = plain ? (row.median.wallMs / plain.median.wallMs).toFixed(1) : "-";
+    const m = row.median;
+    return `| ${row.workload} | ${row.delayMs} ms | ${row.system} | ${m.wallMs.toFixed(1)} | ${m.startMs.toFixed(1)} | ${m.firstTextMs.toFixed(1)} | ${ratio} | ${m.appCpuMs.toFixed(0)} | ${m.engineCpuMs.toFixed(0)} | ${m.stepsExecuted} | ${m.httpCalls} | ${m.publishes} | ${m.memoizedBytes} |`;
+  }),
+].join("\n");
+const ratioLines = [
+  "| workload | delay | mode | @mastra/inngest ÷ @mastra/inngest@1.9.0, wall | ÷ plain agent, wall | steps, ours vs 1.9.0 | memoized bytes, ours vs 1.9.0 |",
+  "|---|---|---|---|---|---|---|",
+];
+const chartBars: Array<{ label: string; ours: number; published: number }> = [];
+for (const delayMs of settings.delays) {
+  for (const workload of workloads) {
+    const find = (name: string) =>
+      rows.find((row) => row.workload === workload.name && row.delayMs === delayMs && row.system === name);
+    const plain = find(plainSystem.name);
+    for (const mode of ["checkpoint", "classic"]) {
+      const ours = find(`@mastra/inngest (${mode})`);
+      const published = find(`@mastra/inngest@1.9.0 (${mode})`);
+      if (!ours || !published || !plain) continue;
+      ratioLines.push(
+        `| ${workload.name} | ${delayMs} ms | ${mode} | ${(ours.median.wallMs / published.median.wallMs).toFixed(2)} | ${(ours.median.wallMs / plain.median.wallMs).toFixed(1)} | ${ours.median.stepsExecuted} vs ${published.median.stepsExecuted} | ${ours.median.memoizedBytes} vs ${published.median.memoizedBytes} |`,
+      );
+      chartBars.push({
+        label: `${workload.name}, ${delayMs} ms, ${mode}`,
+        ours: ours.median.wallMs,
+        published: published.median.wallMs,
+      });
+    }
+  }
+}
+const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n`;
+const directory = new URL("../results/", import.meta.url);
+await writeFile(
+  new URL(`${date}.json`, directory),
+  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows }, null, 2)}\n`,
+);
+await writeFile(new URL(`${date}.md`, directory), report);
+await writeFile(new URL(`${date}.svg`, directory), barChart(chartBars));
+process.stdout.write(`\n${report}`);
+
+/** A horizontal bar chart of wall times, this project against 1.9.0, on a linear scale. */
+function barChart(bars: Array<{ label: string; ours: number; published: number }>): string {
+  const width = 760;
+  const labelWidth = 250;
+  const rowHeight = 34;
+  const largest = Math.max(1, ...bars.map((bar) => Math.max(bar.ours, bar.published)));
+  const scale = (value: number) => ((width - labelWidth - 90) * value) / largest;
+  const rowsSvg = bars.map((bar, index) => {
+    const y = 40 + index * rowHeight;
+    return [
+      `<text x="4" y="${y + 14}" font-size="12">${bar.label}</text>`,
+      `<rect x="${labelWidth}" y="${y}" width="${scale(bar.ours).toFixed(1)}" height="12" fill="#2f855a"/>`,
+      `<text x="${labelWidth + scale(bar.ours) + 4}" y="${y + 10}" font-size="10">${bar.ours.toFixed(0)} ms</text>`,
+      `<rect x="${labelWidth}" y="${y + 14}" width="${scale(bar.published).toFixed(1)}" height="12" fill="#a0aec0"/>`,
+      `<text x="${labelWidth + scale(bar.published) + 4}" y="${y + 24}" font-size="10">${bar.published.toFixed(0)} ms</text>`,
+    ].join("");
+  });
+  const height = 50 + bars.length * rowHeight;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`,
+    "<title>Agent run wall time: @mastra/inngest against @mastra/inngest@1.9.0</title>",
+    `<text x="4" y="18" font-size="14">Agent run wall time, median (green: @mastra/inngest, grey: @mastra/inngest@1.9.0)</text>`,
+    ...rowsSvg,
+    "</svg>",
+    "",
+  ].join("\n");
+}
