@@ -4,6 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { startDevServer } from "@mastra/inngest-dev-server";
 import { median } from "./measure.ts";
+import { measureReplay } from "./replay.ts";
 import {
   type BenchSystem,
   coreDurableSystem,
@@ -11,11 +12,14 @@ import {
   plainSystem,
   publishedInngestSystem,
   type RunFigures,
+  splitInngestSystem,
 } from "./systems.ts";
 import { callText, workloads } from "./workloads.ts";
 
 const full = process.argv.includes("--full");
-const settings = full ? { warmups: 2, runs: 9, delays: [0, 20] } : { warmups: 1, runs: 5, delays: [0] };
+const settings = full
+  ? { warmups: 2, runs: 9, delays: [0, 20], replayEvents: [10_000, 100_000] }
+  : { warmups: 1, runs: 5, delays: [0], replayEvents: [10_000, 100_000] };
 
 interface Row {
   system: string;
@@ -31,6 +35,7 @@ const systems: BenchSystem[] = [
   plainSystem,
   coreDurableSystem,
   inngestSystem(checkpoint),
+  splitInngestSystem(checkpoint),
   publishedInngestSystem(checkpoint),
   inngestSystem(classic),
   publishedInngestSystem(classic),
@@ -82,11 +87,12 @@ for (const delayMs of settings.delays) {
 }
 await checkpoint.close();
 await classic.close();
+const replay = await measureReplay(settings.replayEvents);
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
 const table = [
-  `Agent run, ${full ? "full" : "quick"} mode, ${machine}. Medians of ${settings.runs} runs after ${settings.warmups} warm-up(s); one process holds caller, app and dev server.`,
+  `Agent run, ${full ? "full" : "quick"} mode, ${machine}. Medians of ${settings.runs} runs after ${settings.warmups} warm-up(s); one process holds caller, app and dev server, except for the split rows, whose worker runs in its own process (their app CPU is the caller's only).`,
   "",
   "| workload | delay | system | wall ms | stream() returned ms | first text ms | × plain | app CPU ms | engine CPU ms | steps | HTTP calls | publishes | memoized bytes |",
   "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -124,11 +130,21 @@ for (const delayMs of settings.delays) {
     }
   }
 }
-const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n`;
+const replayLines = [
+  "Replay of a finished run from offset 0 over `RedisStreamCache` (a Redis server of its own, same machine), one run each.",
+  "",
+  "| events | caching layer | write ms | replay ms (to last event) | peak heap growth MiB |",
+  "|---|---|---|---|---|",
+  ...replay.map(
+    (row) =>
+      `| ${row.events} | ${row.system} | ${row.writeMs.toFixed(0)} | ${row.replayMs.toFixed(0)} | ${row.peakHeapMiB.toFixed(1)} |`,
+  ),
+];
+const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${replayLines.join("\n")}\n`;
 const directory = new URL("../results/", import.meta.url);
 await writeFile(
   new URL(`${date}.json`, directory),
-  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows }, null, 2)}\n`,
+  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, replay }, null, 2)}\n`,
 );
 await writeFile(new URL(`${date}.md`, directory), report);
 await writeFile(new URL(`${date}.svg`, directory), barChart(chartBars));

@@ -9,6 +9,7 @@ import { createInngestAgent as createPublishedInngestAgent } from "@mastra/innge
 import { Inngest, type InngestFunction } from "inngest";
 import { serve } from "inngest/node";
 import { type RunTiming, timeRun } from "./measure.ts";
+import { startWorker } from "./worker-process.ts";
 import { createBenchAgent, type Workload } from "./workloads.ts";
 
 /** What the engine counted for one run; zero for systems without an engine. */
@@ -92,21 +93,34 @@ interface InngestBacked {
   stream(message: string, options: typeof streamOptions): Promise<{ output: unknown; cleanup: () => void }>;
 }
 
-/**
- * Serves `functions` on a free port, syncs them with `engine` and measures runs of `agent`: the
- * engine's counters are read once every run the stream started (parent and children) has ended.
- */
-async function prepareOnEngine(
-  engine: DevServer,
+/** Serves `functions` with `inngest/node` on a free port; resolves to its URL and a way to close it. */
+export async function serveFunctions(
   inngest: Inngest.Any,
   functions: InngestFunction.Like[],
-  agent: InngestBacked,
-  release: () => Promise<void>,
-): Promise<PreparedSystem> {
+): Promise<{ url: string; close(): Promise<void> }> {
   const handler = serve({ client: inngest, functions: functions as InngestFunction.Any[] });
   const server: Server = createServer((request, response) => void handler(request, response));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  await engine.syncApp(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`);
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Syncs the app at `serveUrl` with `engine` and measures runs of `agent`: the engine's counters are
+ * read once every run the stream started (parent and children) has ended.
+ */
+async function prepareOnEngine(
+  engine: DevServer,
+  serveUrl: string,
+  agent: InngestBacked,
+  release: () => Promise<void>,
+): Promise<PreparedSystem> {
+  await engine.syncApp(serveUrl);
   return {
     async run() {
       const before = engine.counters();
@@ -131,11 +145,7 @@ async function prepareOnEngine(
         engineCpuMs: (after.engineCpuMicros - before.engineCpuMicros) / 1000,
       };
     },
-    async close() {
-      await release();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: release,
   };
 }
 
@@ -154,9 +164,11 @@ export function inngestSystem(engine: DevServer): BenchSystem {
       const inngest = createClient(engine, id);
       const durable = createInngestAgent({ agent: createBenchAgent(workload, delayMs, id), inngest });
       new Mastra({ agents: { [id]: durable as never }, logger: false });
-      return prepareOnEngine(engine, inngest, durable.getInngestFunctions(), durable as never, () =>
-        durable.pubsub.close(),
-      );
+      const app = await serveFunctions(inngest, durable.getInngestFunctions());
+      return prepareOnEngine(engine, app.url, durable as never, async () => {
+        await durable.pubsub.close();
+        await app.close();
+      });
     },
   };
 }
@@ -179,7 +191,29 @@ export function publishedInngestSystem(engine: DevServer): BenchSystem {
       const functions = durable
         .getDurableWorkflows()
         .flatMap((workflow) => (workflow as unknown as { getFunctions(): InngestFunction.Like[] }).getFunctions());
-      return prepareOnEngine(engine, inngest, functions, durable as never, async () => {});
+      const app = await serveFunctions(inngest, functions);
+      return prepareOnEngine(engine, app.url, durable as never, () => app.close());
+    },
+  };
+}
+
+/**
+ * This project with the worker in its own Node process, as production runs: this process only
+ * sends the event and reads the stream; the worker serves the functions and executes every step.
+ */
+export function splitInngestSystem(engine: DevServer): BenchSystem {
+  return {
+    name: `@mastra/inngest split (${engine.mode})`,
+    async prepare(workload, delayMs) {
+      const id = `split-${workload.toolIterations}-${workload.callsPerIteration}-${delayMs}`;
+      const worker = await startWorker({ engineUrl: engine.url, id, workload: workload.name, delayMs });
+      const inngest = createClient(engine, id);
+      const durable = createInngestAgent({ agent: createBenchAgent(workload, delayMs, id), inngest });
+      new Mastra({ agents: { [id]: durable as never }, logger: false });
+      return prepareOnEngine(engine, worker.url, durable as never, async () => {
+        await durable.pubsub.close();
+        await worker.stop();
+      });
     },
   };
 }
