@@ -5,6 +5,7 @@ import { cpus, totalmem } from "node:os";
 import { startDevServer } from "@mastra/inngest-dev-server";
 import { median } from "./measure.ts";
 import { measureReplay } from "./replay.ts";
+import { measureStreaming } from "./streaming.ts";
 import {
   type BenchSystem,
   coreDurableSystem,
@@ -18,8 +19,8 @@ import { callText, workloads } from "./workloads.ts";
 
 const full = process.argv.includes("--full");
 const settings = full
-  ? { warmups: 2, runs: 9, delays: [0, 20], replayEvents: [10_000, 100_000] }
-  : { warmups: 1, runs: 5, delays: [0], replayEvents: [10_000, 100_000] };
+  ? { warmups: 2, runs: 9, delays: [0, 20], replayEvents: [10_000, 100_000], streamingEventsPerRun: 1000 }
+  : { warmups: 1, runs: 5, delays: [0], replayEvents: [10_000, 100_000], streamingEventsPerRun: 200 };
 
 interface Row {
   system: string;
@@ -88,6 +89,7 @@ for (const delayMs of settings.delays) {
 await checkpoint.close();
 await classic.close();
 const replay = await measureReplay(settings.replayEvents);
+const streaming = await measureStreaming(settings.streamingEventsPerRun);
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
@@ -140,11 +142,21 @@ const replayLines = [
       `| ${row.events} | ${row.system} | ${row.writeMs.toFixed(0)} | ${row.replayMs.toFixed(0)} | ${row.peakHeapMiB.toFixed(1)} |`,
   ),
 ];
-const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${replayLines.join("\n")}\n`;
+const streamingLines = [
+  `Streaming path: every run publishes ${settings.streamingEventsPerRun} chunks as fast as it can (all runs at once), an observer per run reads from offset 0 through another \`CachingPubSub\` instance (the in-memory pair shares one). \`redis-benchmark\` on the same server, 50,000 requests, no pipelining: PUBLISH ${streaming.redisBenchmark.PUBLISH} and RPUSH ${streaming.redisBenchmark.RPUSH} requests per second.`,
+  "",
+  "| pair | runs at once | chunks per second | p50 publish-to-observer ms | p99 ms |",
+  "|---|---|---|---|---|",
+  ...streaming.rows.map(
+    (row) =>
+      `| ${row.pair} | ${row.concurrentRuns} | ${row.eventsPerSecond.toFixed(0)} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} |`,
+  ),
+];
+const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n`;
 const directory = new URL("../results/", import.meta.url);
 await writeFile(
   new URL(`${date}.json`, directory),
-  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, replay }, null, 2)}\n`,
+  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, replay, streaming }, null, 2)}\n`,
 );
 await writeFile(new URL(`${date}.md`, directory), report);
 await writeFile(new URL(`${date}.svg`, directory), barChart(chartBars));
