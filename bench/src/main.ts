@@ -19,7 +19,7 @@ import { callText, workloads } from "./workloads.ts";
 
 const full = process.argv.includes("--full");
 const settings = full
-  ? { warmups: 2, runs: 9, delays: [0, 20], replayEvents: [10_000, 100_000], streamingEventsPerRun: 1000 }
+  ? { warmups: 2, runs: 7, delays: [0, 20], replayEvents: [10_000, 100_000], streamingEventsPerRun: 1000 }
   : { warmups: 1, runs: 5, delays: [0], replayEvents: [10_000, 100_000], streamingEventsPerRun: 200 };
 
 interface Row {
@@ -155,11 +155,11 @@ const streamingLines = [
 const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n`;
 const directory = new URL("../results/", import.meta.url);
 await writeFile(
-  new URL(`${date}.json`, directory),
+  new URL(`${date}-${full ? "full" : "quick"}.json`, directory),
   `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, replay, streaming }, null, 2)}\n`,
 );
-await writeFile(new URL(`${date}.md`, directory), report);
-await writeFile(new URL(`${date}.svg`, directory), barChart(chartBars));
+await writeFile(new URL(`${date}-${full ? "full" : "quick"}.md`, directory), report);
+await writeFile(new URL(`${date}-${full ? "full" : "quick"}.svg`, directory), barChart(chartBars));
 process.stdout.write(`\n${report}`);
 
 /** A horizontal bar chart of wall times, this project against 1.9.0, on a linear scale. */
