@@ -9,6 +9,7 @@ import { createInngestAgent as createPublishedInngestAgent } from "@mastra/innge
 import { Inngest, type InngestFunction } from "inngest";
 import { serve } from "inngest/node";
 import { type RunTiming, timeRun } from "./measure.ts";
+import { silentLogger } from "./silent-logger.ts";
 import { startWorker } from "./worker-process.ts";
 import { createBenchAgent, type Workload } from "./workloads.ts";
 
@@ -46,7 +47,6 @@ export interface BenchSystem {
 }
 
 const noEngine: EngineFigures = { stepsExecuted: 0, httpCalls: 0, publishes: 0, memoizedBytes: 0, engineCpuMs: 0 };
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 // Every system gets the same cap: the 5-iteration workload needs 6 LLM calls, over the default 5.
 const streamOptions = { maxSteps: 10 };
 

@@ -3,6 +3,7 @@
 import { Mastra } from "@mastra/core/mastra";
 import { createInngestAgent } from "@mastra/inngest-agent";
 import { Inngest } from "inngest";
+import { silentLogger } from "./silent-logger.ts";
 import { serveFunctions } from "./systems.ts";
 import type { WorkerOptions } from "./worker-process.ts";
 import { createBenchAgent, workloads } from "./workloads.ts";
@@ -12,7 +13,6 @@ const workload = workloads.find((candidate) => candidate.name === options.worklo
 if (workload === undefined) {
   throw new Error(`unknown workload ${JSON.stringify(options.workload)}`);
 }
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 const inngest = new Inngest({ id: options.id, isDev: true, baseUrl: options.engineUrl, logger: silentLogger });
 const durable = createInngestAgent({ agent: createBenchAgent(workload, options.delayMs, options.id), inngest });
 new Mastra({ agents: { [options.id]: durable as never }, logger: false });
