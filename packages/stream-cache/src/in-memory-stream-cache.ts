@@ -10,6 +10,7 @@ import {
   type StreamCacheCapabilities,
   type StreamEventEnvelope,
 } from "@mastra/inngest-core";
+import { decideAppend } from "./internal/append-rules.ts";
 
 /** Options of {@link InMemoryStreamCache}. */
 export interface InMemoryStreamCacheOptions {
@@ -154,27 +155,23 @@ export class InMemoryStreamCache extends MastraServerCache implements IndexedApp
       return index;
     };
     for (const entry of request.entries) {
-      const known = producers.fields.get(entry.key);
-      if (known !== undefined) {
-        outcomes.push({ status: "duplicate", index: known });
-        continue;
-      }
-      if (request.maxEvents !== undefined && stored >= request.maxEvents && entry.exemptFromLimit !== true) {
-        outcomes.push({ status: "limit" });
-        continue;
-      }
       const producer = entry.producer;
-      const current = producer === undefined ? undefined : producers.fields.get(attemptField + producer.stepId);
-      if (producer !== undefined && current !== undefined && producer.attempt < current) {
-        outcomes.push({ status: "stale", currentAttempt: current });
+      const decision = decideAppend(entry, {
+        knownIndex: producers.fields.get(entry.key),
+        stored,
+        maxEvents: request.maxEvents,
+        currentAttempt: producer === undefined ? undefined : producers.fields.get(attemptField + producer.stepId),
+      });
+      if (decision.action === "refuse") {
+        outcomes.push(decision.outcome);
         continue;
       }
       let marker: StreamEventEnvelope | undefined;
-      if (producer !== undefined && current !== undefined && producer.attempt > current) {
+      if (producer !== undefined && decision.supersededAttempt !== undefined) {
         const built = createSupersededMarker(entry.value, {
           stepId: producer.stepId,
           attempt: producer.attempt,
-          supersededAttempt: current,
+          supersededAttempt: decision.supersededAttempt,
         });
         const markerIndex = append(built as unknown as Record<string, unknown>, `id:${built.id}`);
         marker = { ...built, index: markerIndex };
@@ -184,7 +181,7 @@ export class InMemoryStreamCache extends MastraServerCache implements IndexedApp
           index: markerIndex,
         });
       }
-      if (producer !== undefined && (current === undefined || producer.attempt > current)) {
+      if (producer !== undefined && decision.recordsAttempt) {
         producers.fields.set(attemptField + producer.stepId, producer.attempt);
       }
       const index = append(entry.value as unknown as Record<string, unknown>, entry.key);

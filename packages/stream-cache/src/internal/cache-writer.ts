@@ -7,6 +7,7 @@ import {
   supportsIndexedAppend,
   type TopicKeys,
 } from "@mastra/inngest-core";
+import { decideAppend } from "./append-rules.ts";
 
 /** One topic's append: its keys and the entries, in order. */
 export interface TopicAppend {
@@ -80,27 +81,23 @@ class FallbackWriter implements CacheWriter {
     }
     const outcomes: IndexedAppendOutcome[] = [];
     for (const entry of entries) {
-      const known = state.keys.get(entry.key);
-      if (known !== undefined) {
-        outcomes.push({ status: "duplicate", index: known });
-        continue;
-      }
-      if (maxEvents !== undefined && state.length >= maxEvents && entry.exemptFromLimit !== true) {
-        outcomes.push({ status: "limit" });
-        continue;
-      }
       const producer = entry.producer;
-      const current = producer === undefined ? undefined : state.attempts.get(producer.stepId);
-      if (producer !== undefined && current !== undefined && producer.attempt < current) {
-        outcomes.push({ status: "stale", currentAttempt: current });
+      const decision = decideAppend(entry, {
+        knownIndex: state.keys.get(entry.key),
+        stored: state.length,
+        maxEvents,
+        currentAttempt: producer === undefined ? undefined : state.attempts.get(producer.stepId),
+      });
+      if (decision.action === "refuse") {
+        outcomes.push(decision.outcome);
         continue;
       }
       let marker: StreamEventEnvelope | undefined;
-      if (producer !== undefined && current !== undefined && producer.attempt > current) {
+      if (producer !== undefined && decision.supersededAttempt !== undefined) {
         const built = createSupersededMarker(entry.value, {
           stepId: producer.stepId,
           attempt: producer.attempt,
-          supersededAttempt: current,
+          supersededAttempt: decision.supersededAttempt,
         });
         const markerIndex = await this.#push(keys, state, built, `id:${built.id}`);
         await this.#cache.listPush(keys.attempts, {
@@ -110,7 +107,7 @@ class FallbackWriter implements CacheWriter {
         });
         marker = { ...built, index: markerIndex };
       }
-      if (producer !== undefined && (current === undefined || producer.attempt > current)) {
+      if (producer !== undefined && decision.recordsAttempt) {
         state.attempts.set(producer.stepId, producer.attempt);
       }
       const index = await this.#push(keys, state, entry.value, entry.key);
