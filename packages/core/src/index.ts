@@ -21,6 +21,7 @@ export {
   unpackEvents,
 } from "./event-batch.ts";
 export { assertValidId, ID_FORM_DESCRIPTION, ID_PATTERN, isValidId, toSafeToolCallId } from "./ids.ts";
+export { invalidOption } from "./invalid-option.ts";
 export {
   assertValidKeyPrefix,
   createKeyLayout,

@@ -1,4 +1,4 @@
-import { describeValue, ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { invalidOption as invalidOptionError, type MastraInngestError } from "@mastra/inngest-core";
 import { packageName } from "./internal/package-name.ts";
 
 /** Where `InngestPubSub` reports what happens outside any caller's call. */
@@ -96,9 +96,7 @@ export function resolveInngestPubSubOptions(options: unknown): ResolvedInngestPu
 
 /** An `INVALID_OPTION` error naming `field`, what it must be, and what it was. */
 export function invalidOption(field: string, expected: string, value: unknown): MastraInngestError {
-  return new MastraInngestError(`[${packageName}] ${field} must be ${expected}, got ${describeValue(value)}`, {
-    code: ErrorCode.INVALID_OPTION,
-  });
+  return invalidOptionError(packageName, field, expected, value);
 }
 
 function resolveLogger(logger: unknown): Required<InngestPubSubLogger> {

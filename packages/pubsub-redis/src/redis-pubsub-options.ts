@@ -1,8 +1,7 @@
 import {
-  describeValue,
-  ErrorCode,
+  invalidOption as invalidOptionError,
   KEY_PREFIX_PATTERN,
-  MastraInngestError,
+  type MastraInngestError,
   normalizeRedisUrl,
 } from "@mastra/inngest-core";
 import type { Redis, RedisOptions } from "ioredis";
@@ -164,7 +163,5 @@ function positiveInteger(field: string, value: unknown): number {
 }
 
 function invalid(field: string, expected: string, value: unknown): MastraInngestError {
-  return new MastraInngestError(`[${packageName}] ${field} must be ${expected}, got ${describeValue(value)}`, {
-    code: ErrorCode.INVALID_OPTION,
-  });
+  return invalidOptionError(packageName, field, expected, value);
 }

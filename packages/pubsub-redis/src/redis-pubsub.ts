@@ -11,6 +11,7 @@ import {
   type CacheNotifiedPubSub,
   describeValue,
   ErrorCode,
+  invalidOption as invalidOptionError,
   MastraInngestError,
   redisServerIdentity,
 } from "@mastra/inngest-core";
@@ -235,8 +236,6 @@ export class RedisPubSub extends PubSub implements CacheNotifiedPubSub {
   }
 
   #invalidOption(field: string, expected: string, value: unknown): MastraInngestError {
-    return new MastraInngestError(`[${packageName}] ${field} must be ${expected}, got ${describeValue(value)}`, {
-      code: ErrorCode.INVALID_OPTION,
-    });
+    return invalidOptionError(packageName, field, expected, value);
   }
 }

@@ -3,12 +3,12 @@ import { MastraServerCache } from "@mastra/core/cache";
 import {
   assertValidKeyPrefix,
   createSupersededMarker,
-  describeValue,
   ErrorCode,
   EVENT_BATCH_KIND,
   type IndexedAppendCache,
   type IndexedAppendOutcome,
   type IndexedAppendRequest,
+  invalidOption as invalidOptionError,
   MastraInngestError,
   normalizeRedisUrl,
   redisServerIdentity,
@@ -309,7 +309,5 @@ function positiveInteger(field: string, value: unknown): number {
 }
 
 function invalidOption(field: string, expected: string, value: unknown): MastraInngestError {
-  return new MastraInngestError(`[${packageName}] ${field} must be ${expected}, got ${describeValue(value)}`, {
-    code: ErrorCode.INVALID_OPTION,
-  });
+  return invalidOptionError(packageName, field, expected, value);
 }

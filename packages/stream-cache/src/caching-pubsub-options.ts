@@ -1,4 +1,4 @@
-import { describeValue, ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { invalidOption as invalidOptionError, type MastraInngestError } from "@mastra/inngest-core";
 
 /** Options of `CachingPubSub`. Durations are in milliseconds, sizes in bytes. */
 export interface CachingPubSubOptions {
@@ -123,10 +123,5 @@ function nonNegative(field: string, value: unknown): number {
 }
 
 function invalid(field: string, expected: string, value: unknown): MastraInngestError {
-  return new MastraInngestError(
-    `[@mastra/inngest-stream-cache] ${field} must be ${expected}, got ${describeValue(value)}`,
-    {
-      code: ErrorCode.INVALID_OPTION,
-    },
-  );
+  return invalidOptionError("@mastra/inngest-stream-cache", field, expected, value);
 }
