@@ -80,6 +80,8 @@ export interface ScriptedGenerateResult {
   usage: ScriptedUsage;
   warnings: [];
   response: ScriptedResponseMetadata;
+  /** The request as a provider reports it, with `requestBody: true`. */
+  request?: { body: string };
 }
 
 /** The response metadata of a call: the same for every call that answers the same turn. */
@@ -108,6 +110,8 @@ export type ScriptedStreamPart =
 /** What `doStream` returns. */
 export interface ScriptedStreamResult {
   stream: ReadableStream<ScriptedStreamPart>;
+  /** The request as a provider reports it, with `requestBody: true`. */
+  request?: { body: string };
 }
 
 /** A deterministic language model implementing the AI SDK's `LanguageModelV2` contract. */

@@ -167,6 +167,16 @@ describe("scriptedModel", () => {
     expect(calls).toEqual([{ turn: 0, method: "doStream", prompt: userPrompt }]);
   });
 
+  it("reports the request body only with requestBody, as providers do", async () => {
+    const plain = scriptedModel([textTurn("a")]);
+    expect((await plain.doStream({ prompt: userPrompt })).request).toBeUndefined();
+    const reporting = scriptedModel([textTurn("a")], { requestBody: true });
+    const streamed = await reporting.doStream({ prompt: userPrompt });
+    expect(JSON.parse(streamed.request?.body ?? "")).toEqual({ model: "scripted", prompt: userPrompt });
+    const generated = await reporting.doGenerate({ prompt: userPrompt });
+    expect(generated.request?.body).toBe(streamed.request?.body);
+  });
+
   it("errors the stream when the call is aborted", async () => {
     const controller = new AbortController();
     const model = scriptedModel([textTurn("a b c")], { delayMs: 50 });

@@ -30,6 +30,12 @@ export interface ScriptedModelOptions {
   modelId?: string;
   /** @default "scripted" */
   provider?: string;
+  /**
+   * Report the request body as HTTP providers do (`request.body`: the prompt and tools as JSON), so
+   * that it grows with the conversation; tests use it to check where the body ends up.
+   * @default false
+   */
+  requestBody?: boolean;
   /** Called with the options of every call before it answers, for assertions; awaited. */
   onCall?: (options: ScriptedModelCallOptions, call: ScriptedCall) => void | Promise<void>;
 }
@@ -67,6 +73,11 @@ export function scriptedModel(script: readonly ScriptTurn[], options: ScriptedMo
   const modelId = options.modelId ?? "scripted";
   const turns = [...script];
 
+  const requestOf = (callOptions: ScriptedModelCallOptions): { request?: { body: string } } =>
+    options.requestBody === true
+      ? { request: { body: JSON.stringify({ model: modelId, prompt: callOptions.prompt, tools: callOptions.tools }) } }
+      : {};
+
   const answer = async (callOptions: ScriptedModelCallOptions, method: ScriptedCallMethod): Promise<Answer> => {
     const turn = turnOf(callOptions.prompt);
     await options.onCall?.(callOptions, { turn, method });
@@ -82,7 +93,7 @@ export function scriptedModel(script: readonly ScriptTurn[], options: ScriptedMo
     async doGenerate(callOptions) {
       const { parts, response } = await answer(callOptions, "doGenerate");
       await wait(delayMs * parts.length, callOptions.abortSignal);
-      return generateResult(parts, response);
+      return { ...generateResult(parts, response), ...requestOf(callOptions) };
     },
     async doStream(callOptions) {
       const { parts } = await answer(callOptions, "doStream");
@@ -101,7 +112,7 @@ export function scriptedModel(script: readonly ScriptTurn[], options: ScriptedMo
           if (next >= parts.length) controller.close();
         },
       });
-      return { stream };
+      return { stream, ...requestOf(callOptions) };
     },
   };
 }

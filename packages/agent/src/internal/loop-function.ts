@@ -21,6 +21,7 @@ import { PUBSUB_SYMBOL } from "@mastra/core/workflows/_constants";
 import { type Inngest, type InngestFunction, NonRetriableError } from "inngest";
 import { cancelEventName, loopFunctionId, resumeEventName, runEventName } from "./agent-events.ts";
 import { callerOwnedRuns } from "./caller-runs.ts";
+import { compactLLMOutput, compactMappingOutput, expandLLMOutput, expandMappingOutput } from "./compact-outputs.ts";
 import type { RunRecords } from "./run-records.ts";
 import { StepPublisher } from "./step-publisher.ts";
 import { runToolPhase } from "./tool-phase.ts";
@@ -123,7 +124,8 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             stepIndex: index,
             accumulatedSteps: iteration.accumulatedSteps,
           };
-          const llm = await durable<DurableLLMStepOutput>(`llm:${index}`, async (publisher, parameters) => {
+          const llmBase = llmInput.messageListState;
+          const llmMemo = await durable(`llm:${index}`, async (publisher, parameters) => {
             if (index === 0) {
               const closures = (input as { callerOnlyOptions?: string[] }).callerOnlyOptions ?? [];
               if (closures.length > 0 && !callerOwnedRuns.has(runId)) {
@@ -143,22 +145,16 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             }
             const tripwire = (input as { tripwire?: TripwireData }).tripwire;
             if (index === 0 && tripwire !== undefined && !callerOwnedRuns.has(runId)) {
-              return await stopAtTripwire(publisher, runId, tripwire, llmInput);
+              return compactLLMOutput(await stopAtTripwire(publisher, runId, tripwire, llmInput), llmBase);
             }
+            // The step gets its own copy: the delta is taken against the list as it was before the step.
             const output = (await llmStep.execute({
               ...parameters,
-              inputData: llmInput,
+              inputData: { ...llmInput, messageListState: structuredClone(llmBase) },
             } as never)) as DurableLLMStepOutput;
-            // The provider request also travels in the deferred step-finish chunk, and the loop state
-            // drops it anyway: memoizing it here would store the request body twice per LLM call.
-            if (output.stepResult !== undefined) {
-              const { request: _request, ...stepResult } = output.stepResult as typeof output.stepResult & {
-                request?: unknown;
-              };
-              return { ...output, stepResult } as DurableLLMStepOutput;
-            }
-            return output;
+            return compactLLMOutput(withoutProviderRequest(output), llmBase);
           });
+          const llm = expandLLMOutput(llmMemo, llmBase);
           const toolResults = await runToolPhase({
             agentId,
             runId,
@@ -177,39 +173,43 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
                 ttlMs,
               ) ?? Promise.resolve(),
           });
-          const mapped = await durable<DurableAgenticExecutionOutput>(
-            `map:${index}`,
-            async (_publisher, parameters) => {
-              const output = (await mappingStep.execute({
-                ...parameters,
-                inputData: {
-                  llmOutput: llm,
-                  toolResults,
-                  runId,
-                  agentId: input.agentId,
-                  messageId: iteration.messageId ?? input.messageId,
-                  state: llm.state ?? input.state,
-                },
-              } as never)) as DurableAgenticExecutionOutput;
-              if (output.stepResult?.isContinued && (await shouldStopEarly(runId, iteration, output))) {
-                // Decided inside the step and memoized, so every replay follows the same path.
-                return {
-                  ...output,
-                  stepResult: { ...output.stepResult, isContinued: false },
-                } as DurableAgenticExecutionOutput;
-              }
-              if (output.stepResult?.isContinued && index + 1 < maxSteps) {
-                // The next iteration answers in a new assistant message, as the plain loop does; the id is
-                // random, so it is made inside this step and memoized with its output.
-                const list = new MessageList({ generateMessageId: mastra?.generateId?.bind(mastra) }).deserialize(
-                  output.messageListState as never,
-                );
-                const messageId = list.rotateResponseMessageId();
-                return { ...output, messageId, messageListState: list.serialize() } as DurableAgenticExecutionOutput;
-              }
-              return output;
-            },
-          );
+          /** The mapping step's work: core's mapping, the early stop, the next message id. */
+          const mapIteration = async (parameters: StepParameters): Promise<DurableAgenticExecutionOutput> => {
+            const output = (await mappingStep.execute({
+              ...parameters,
+              inputData: {
+                llmOutput: { ...llm, messageListState: structuredClone(llm.messageListState) },
+                toolResults,
+                runId,
+                agentId: input.agentId,
+                messageId: iteration.messageId ?? input.messageId,
+                state: llm.state ?? input.state,
+              },
+            } as never)) as DurableAgenticExecutionOutput;
+            if (output.stepResult?.isContinued && (await shouldStopEarly(runId, iteration, output))) {
+              // Decided inside the step and memoized, so every replay follows the same path.
+              return {
+                ...output,
+                stepResult: { ...output.stepResult, isContinued: false },
+              } as DurableAgenticExecutionOutput;
+            }
+            if (output.stepResult?.isContinued && index + 1 < maxSteps) {
+              // The next iteration answers in a new assistant message, as the plain loop does; the id is
+              // random, so it is made inside this step and memoized with its output.
+              const list = new MessageList({ generateMessageId: mastra?.generateId?.bind(mastra) }).deserialize(
+                output.messageListState as never,
+              );
+              const messageId = list.rotateResponseMessageId();
+              return { ...output, messageId, messageListState: list.serialize() } as DurableAgenticExecutionOutput;
+            }
+            return output;
+          };
+          const mappingInputs = { toolResults, toolCalls: llm.toolCalls };
+          const mappedMemo = await durable(`map:${index}`, async (_publisher, parameters) => {
+            const output = await mapIteration(parameters);
+            return compactMappingOutput(output, llm.messageListState, mappingInputs);
+          });
+          const mapped = expandMappingOutput(mappedMemo, llm.messageListState, mappingInputs);
           iteration = createBaseIterationStateUpdate({ currentState: iteration, executionOutput: mapped });
           if (!mapped.stepResult?.isContinued) {
             break;
@@ -257,6 +257,21 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
       }
     },
   );
+}
+
+/**
+ * The LLM output without the provider request (the whole prompt again, in the step result and in
+ * the response metadata): no later step reads it, the loop state drops it, and the stream's
+ * chunks carry what the plain agent's carry, so memoizing it would store the prompt once more per call.
+ */
+function withoutProviderRequest(output: DurableLLMStepOutput): DurableLLMStepOutput {
+  const { request: _request, ...stepResult } = output.stepResult ?? {};
+  const { request: _metadataRequest, ...metadata } = output.metadata ?? {};
+  return {
+    ...output,
+    ...(output.stepResult === undefined ? {} : { stepResult }),
+    ...(output.metadata === undefined ? {} : { metadata }),
+  } as DurableLLMStepOutput;
 }
 
 interface TripwireData {

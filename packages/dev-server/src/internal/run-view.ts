@@ -26,6 +26,8 @@ export interface RunView {
   blockedOn: string[];
   /** The run's counters. */
   counters: RunCounters;
+  /** The memoized state of every completed step, by hashed step id, as the engine stores it. */
+  memoized: Record<string, unknown>;
 }
 
 /** A snapshot of a run for tests. */
@@ -43,6 +45,7 @@ export function toRunView(run: RunState): RunView {
     steps: [...run.executions],
     blockedOn: [...run.blockers.keys()],
     counters: { ...run.counters },
+    memoized: { ...run.steps },
   };
 }
 
