@@ -27,6 +27,7 @@ import { callerOnlyOptions } from "./internal/caller-only-options.ts";
 import { callerOwnedRuns } from "./internal/caller-runs.ts";
 import { createLoopFunction } from "./internal/loop-function.ts";
 import { RunRecords } from "./internal/run-records.ts";
+import { streamUntilIdle } from "./internal/until-idle.ts";
 
 const packageName = "@mastra/inngest-agent";
 const marker: unique symbol = Symbol.for("@mastra/inngest.agent");
@@ -163,6 +164,70 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
     return prepared;
   };
 
+  /** Starts one durable run and streams it: `stream()` without `untilIdle`, and each run of the idle loop. */
+  const startRun = async (
+    messages: unknown,
+    streamOptions: InngestAgentStreamOptions,
+  ): Promise<InngestAgentStreamResult> => {
+    const runId =
+      streamOptions.runId === undefined ? randomUUID() : assertValidId("runId", streamOptions.runId, packageName);
+    if (!(await records.claim(runId))) {
+      throw new MastraInngestError(`[${packageName}] runId ${runId} is already used by another run; pass a new runId`, {
+        code: ErrorCode.RUN_IN_USE,
+      });
+    }
+    const prepared = await prepareRun(messages, streamOptions, runId);
+    const { messageId, workflowInput, registryEntry, messageList, threadId, resourceId } = prepared;
+    const abortController = new AbortController();
+    const entry = registryEntry as unknown as Record<string, unknown>;
+    entry.abortController = abortController;
+    entry.abortSignal = abortController.signal;
+    globalRunRegistry.set(runId, { ...registryEntry, messageList } as never);
+    callerOwnedRuns.add(runId);
+    let released = false;
+    const release = (): void => {
+      if (!released) {
+        released = true;
+        callerOwnedRuns.delete(runId);
+        globalRunRegistry.delete(runId);
+      }
+    };
+    const stream = await openStream(runId, {
+      messageId,
+      model: { modelId: workflowInput.modelConfig?.modelId, provider: workflowInput.modelConfig?.provider },
+      threadId,
+      resourceId,
+      callbacks: streamOptions,
+      onEnd: release,
+      extras: {
+        structuredOutput: entry.structuredOutput,
+        outputProcessors: entry.outputProcessors,
+        requestContext: entry.requestContext,
+        messageList,
+      },
+    });
+    await inngest.send({
+      id: runId,
+      name: runEventName(id),
+      data: workflowInput as unknown as Record<string, unknown>,
+    });
+    const abort = () => abortRun(runId);
+    streamOptions.abortSignal?.addEventListener("abort", () => void abort(), { once: true });
+    return {
+      output: stream.output,
+      fullStream: stream.output.fullStream as ReadableStream<unknown>,
+      runId,
+      ...(threadId === undefined ? {} : { threadId }),
+      ...(resourceId === undefined ? {} : { resourceId }),
+      cleanup: () => {
+        stream.cleanup();
+        release();
+      },
+      abort,
+    };
+  };
+  const idleStreams = new Map<string, () => void>();
+
   const target = {
     id,
     name,
@@ -178,65 +243,11 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
 
     async stream(messages: unknown, streamOptions: InngestAgentStreamOptions = {}): Promise<InngestAgentStreamResult> {
       assertMessages(messages);
-      const runId =
-        streamOptions.runId === undefined ? randomUUID() : assertValidId("runId", streamOptions.runId, packageName);
-      if (!(await records.claim(runId))) {
-        throw new MastraInngestError(
-          `[${packageName}] runId ${runId} is already used by another run; pass a new runId`,
-          {
-            code: ErrorCode.RUN_IN_USE,
-          },
-        );
+      if (streamOptions.untilIdle !== undefined && streamOptions.untilIdle !== false) {
+        const host = { id, agent, mastra, activeStreams: idleStreams, startRun };
+        return streamUntilIdle(host, messages, normalizeMemory(streamOptions));
       }
-      const prepared = await prepareRun(messages, streamOptions, runId);
-      const { messageId, workflowInput, registryEntry, messageList, threadId, resourceId } = prepared;
-      const abortController = new AbortController();
-      const entry = registryEntry as unknown as Record<string, unknown>;
-      entry.abortController = abortController;
-      entry.abortSignal = abortController.signal;
-      globalRunRegistry.set(runId, { ...registryEntry, messageList } as never);
-      callerOwnedRuns.add(runId);
-      let released = false;
-      const release = (): void => {
-        if (!released) {
-          released = true;
-          callerOwnedRuns.delete(runId);
-          globalRunRegistry.delete(runId);
-        }
-      };
-      const stream = await openStream(runId, {
-        messageId,
-        model: { modelId: workflowInput.modelConfig?.modelId, provider: workflowInput.modelConfig?.provider },
-        threadId,
-        resourceId,
-        callbacks: streamOptions,
-        onEnd: release,
-        extras: {
-          structuredOutput: entry.structuredOutput,
-          outputProcessors: entry.outputProcessors,
-          requestContext: entry.requestContext,
-          messageList,
-        },
-      });
-      await inngest.send({
-        id: runId,
-        name: runEventName(id),
-        data: workflowInput as unknown as Record<string, unknown>,
-      });
-      const abort = () => abortRun(runId);
-      streamOptions.abortSignal?.addEventListener("abort", () => void abort(), { once: true });
-      return {
-        output: stream.output,
-        fullStream: stream.output.fullStream as ReadableStream<unknown>,
-        runId,
-        ...(threadId === undefined ? {} : { threadId }),
-        ...(resourceId === undefined ? {} : { resourceId }),
-        cleanup: () => {
-          stream.cleanup();
-          release();
-        },
-        abort,
-      };
+      return startRun(messages, streamOptions);
     },
 
     async observe(runId: string, observeOptions: InngestAgentObserveOptions = {}): Promise<InngestAgentStreamResult> {
@@ -447,11 +458,16 @@ function assertMessages(messages: unknown): void {
 
 /** Accepts the reference's `{ threadId, resourceId }` memory form beside Mastra's `{ thread, resource }`. */
 function normalizeOptions(options: InngestAgentStreamOptions): Record<string, unknown> {
-  const { runId: _runId, abortSignal: _abortSignal, ...rest } = options;
+  const { runId: _runId, abortSignal: _abortSignal, ...rest } = normalizeMemory(options);
+  return rest;
+}
+
+/** The options with `memory` in core's `{ thread, resource }` form, also when given as `{ threadId, resourceId }`. */
+function normalizeMemory(options: InngestAgentStreamOptions): InngestAgentStreamOptions {
   const memory = options.memory as { threadId?: string; resourceId?: string; thread?: unknown } | undefined;
   if (memory !== undefined && memory.thread === undefined && memory.threadId !== undefined) {
     const { threadId, resourceId, ...memoryRest } = memory;
-    return { ...rest, memory: { ...memoryRest, thread: threadId, resource: resourceId } };
+    return { ...options, memory: { ...memoryRest, thread: threadId, resource: resourceId } as never };
   }
-  return rest;
+  return options;
 }

@@ -74,7 +74,8 @@ export interface InngestAgentStreamOptions {
   toolCallConcurrency?: number;
   includeRawChunks?: boolean;
   maxProcessorRetries?: number;
-  untilIdle?: boolean;
+  /** Keeps `fullStream` open across background-task continuations until the agent is idle (core's semantics); `maxIdleMs` defaults to 5 minutes. */
+  untilIdle?: boolean | { maxIdleMs?: number };
   /** Aborts the run wherever its steps execute. */
   abortSignal?: AbortSignal;
   onChunk?: (chunk: unknown) => void | Promise<void>;

@@ -12,6 +12,7 @@ export class StepPublisher extends PubSub {
   readonly #stepId: string;
   readonly #attempt: number;
   readonly #held: Array<{ topic: string; event: Omit<Event, "id" | "createdAt"> }> = [];
+  readonly #backgroundCalls = new Set<string>();
   #holdSuspended = false;
   #sequence = 0;
 
@@ -38,6 +39,11 @@ export class StepPublisher extends PubSub {
     }
   }
 
+  /** Whether the step dispatched the tool call `toolCallId` as a background task. */
+  dispatchedToBackground(toolCallId: string): boolean {
+    return this.#backgroundCalls.has(toolCallId);
+  }
+
   override async publish(
     topic: string,
     event: Omit<Event, "id" | "createdAt">,
@@ -46,6 +52,10 @@ export class StepPublisher extends PubSub {
     if (this.#holdSuspended && event.type === "suspended") {
       this.#held.push({ topic, event });
       return;
+    }
+    const chunk = event.data as { type?: string; payload?: { toolCallId?: string } } | undefined;
+    if (chunk?.type === "background-task-started" && chunk.payload?.toolCallId !== undefined) {
+      this.#backgroundCalls.add(chunk.payload.toolCallId);
     }
     const producer = { stepId: this.#stepId, attempt: this.#attempt, sequence: this.#sequence++ };
     await this.#target.publish(topic, { ...event, producer } as Omit<Event, "id" | "createdAt">, options);

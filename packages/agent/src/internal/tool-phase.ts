@@ -3,6 +3,7 @@ import {
   type DurableLLMStepOutput,
   type DurableToolCallInput,
   type DurableToolCallOutput,
+  emitChunkEvent,
   resolveDurableToolCallConcurrency,
 } from "@mastra/core/agent/durable";
 import type { PendingResume } from "@mastra/inngest-core";
@@ -172,6 +173,21 @@ async function executeTool(
     ...(resume === undefined ? {} : { resumeData: resume.resumeData, suspendData: resume.suspendData }),
   })) as DurableToolCallOutput;
   if (!suspended) {
+    if (publisher.dispatchedToBackground(toolCall.toolCallId)) {
+      // Core's durable tool step returns the acknowledgement without a tool-result chunk; the plain
+      // agent streams one, and clients that pair calls with results wait for it.
+      await emitChunkEvent(publisher, context.runId, {
+        type: "tool-result",
+        runId: context.runId,
+        from: "AGENT",
+        payload: {
+          toolCallId: toolCall.toolCallId,
+          toolName: toolCall.toolName,
+          args: output.args,
+          result: output.result,
+        },
+      } as never);
+    }
     await publisher.releaseHeld();
     if (resume !== undefined) {
       await context.records.removePending(context.runId, context.agentId, toolCall.toolCallId);
