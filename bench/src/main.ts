@@ -70,6 +70,7 @@ for (const delayMs of settings.delays) {
         "publishes",
         "memoizedBytes",
         "engineCpuMs",
+        "workerCpuMs",
       ] as const;
       const row: Row = {
         system: system.name,
@@ -94,17 +95,17 @@ const streaming = await measureStreaming(settings.streamingEventsPerRun);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
 const table = [
-  `Agent run, ${full ? "full" : "quick"} mode, ${machine}. Medians of ${settings.runs} runs after ${settings.warmups} warm-up(s); one process holds caller, app and dev server, except for the split rows, whose worker runs in its own process (their app CPU is the caller's only).`,
+  `Agent run, ${full ? "full" : "quick"} mode, ${machine}. Medians of ${settings.runs} runs after ${settings.warmups} warm-up(s); one process holds caller, app and dev server, except for the split rows, whose worker runs in its own process (their app CPU is the caller's, the worker's CPU has its own column).`,
   "",
-  "| workload | delay | system | wall ms | stream() returned ms | first text ms | × plain | app CPU ms | engine CPU ms | steps | HTTP calls | publishes | memoized bytes |",
-  "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+  "| workload | delay | system | wall ms | stream() returned ms | first text ms | × plain | app CPU ms | worker CPU ms | engine CPU ms | steps | HTTP calls | publishes | memoized bytes |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ...rows.map((row) => {
     const plain = rows.find(
       (other) => other.workload === row.workload && other.delayMs === row.delayMs && other.system === plainSystem.name,
     );
     const ratio = plain ? (row.median.wallMs / plain.median.wallMs).toFixed(1) : "-";
     const m = row.median;
-    return `| ${row.workload} | ${row.delayMs} ms | ${row.system} | ${m.wallMs.toFixed(1)} | ${m.startMs.toFixed(1)} | ${m.firstTextMs.toFixed(1)} | ${ratio} | ${m.appCpuMs.toFixed(0)} | ${m.engineCpuMs.toFixed(0)} | ${m.stepsExecuted} | ${m.httpCalls} | ${m.publishes} | ${m.memoizedBytes} |`;
+    return `| ${row.workload} | ${row.delayMs} ms | ${row.system} | ${m.wallMs.toFixed(1)} | ${m.startMs.toFixed(1)} | ${m.firstTextMs.toFixed(1)} | ${ratio} | ${m.appCpuMs.toFixed(0)} | ${m.workerCpuMs > 0 ? m.workerCpuMs.toFixed(0) : "-"} | ${m.engineCpuMs.toFixed(0)} | ${m.stepsExecuted} | ${m.httpCalls} | ${m.publishes} | ${m.memoizedBytes} |`;
   }),
 ].join("\n");
 const ratioLines = [

@@ -25,6 +25,8 @@ export interface EngineFigures {
   memoizedBytes: number;
   /** Engine CPU time, in milliseconds. */
   engineCpuMs: number;
+  /** CPU time of the worker process, in milliseconds; 0 when the steps run in the caller's process. */
+  workerCpuMs: number;
 }
 
 /** One measured run. */
@@ -46,7 +48,14 @@ export interface BenchSystem {
   prepare(workload: Workload, delayMs: number): Promise<PreparedSystem>;
 }
 
-const noEngine: EngineFigures = { stepsExecuted: 0, httpCalls: 0, publishes: 0, memoizedBytes: 0, engineCpuMs: 0 };
+const noEngine: EngineFigures = {
+  stepsExecuted: 0,
+  httpCalls: 0,
+  publishes: 0,
+  memoizedBytes: 0,
+  engineCpuMs: 0,
+  workerCpuMs: 0,
+};
 // Every system gets the same cap: the 5-iteration workload needs 6 LLM calls, over the default 5.
 const streamOptions = { maxSteps: 10 };
 
@@ -119,11 +128,13 @@ async function prepareOnEngine(
   serveUrl: string,
   agent: InngestBacked,
   release: () => Promise<void>,
+  workerCpuMicros: () => Promise<number> = async () => 0,
 ): Promise<PreparedSystem> {
   await engine.syncApp(serveUrl);
   return {
     async run() {
       const before = engine.counters();
+      const workerBefore = await workerCpuMicros();
       let cleanup = () => {};
       const timing = await timeRun(async () => {
         const result = await agent.stream("What is the weather?", streamOptions);
@@ -135,6 +146,7 @@ async function prepareOnEngine(
         if (run.endedAt === undefined) await engine.waitForRun(run.id);
       }
       const after = engine.counters();
+      const workerAfter = await workerCpuMicros();
       cleanup();
       return {
         ...timing,
@@ -143,6 +155,7 @@ async function prepareOnEngine(
         publishes: after.realtime.publishes - before.realtime.publishes,
         memoizedBytes: after.memoizedBytes - before.memoizedBytes,
         engineCpuMs: (after.engineCpuMicros - before.engineCpuMicros) / 1000,
+        workerCpuMs: (workerAfter - workerBefore) / 1000,
       };
     },
     close: release,
@@ -210,10 +223,11 @@ export function splitInngestSystem(engine: DevServer): BenchSystem {
       const inngest = createClient(engine, id);
       const durable = createInngestAgent({ agent: createBenchAgent(workload, delayMs, id), inngest });
       new Mastra({ agents: { [id]: durable as never }, logger: false });
-      return prepareOnEngine(engine, worker.url, durable as never, async () => {
+      const release = async () => {
         await durable.pubsub.close();
         await worker.stop();
-      });
+      };
+      return prepareOnEngine(engine, worker.url, durable as never, release, () => worker.cpuMicros());
     },
   };
 }

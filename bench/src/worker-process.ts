@@ -15,6 +15,8 @@ export interface WorkerOptions {
 export interface WorkerProcess {
   /** Its serve URL. */
   url: string;
+  /** The CPU time it has used so far (user + system), in microseconds, as it measures itself. */
+  cpuMicros(): Promise<number>;
   /** Stops it and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -27,25 +29,38 @@ export function startWorker(options: WorkerOptions): Promise<WorkerProcess> {
     process.execPath,
     ["--conditions=@mastra/inngest-source", workerScript, JSON.stringify(options)],
     {
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["pipe", "pipe", "inherit"],
     },
   );
+  // The worker answers each "cpu" line on its stdin with a "cpu <microseconds>" line on its stdout.
+  const waiting: Array<(micros: number) => void> = [];
+  let output = "";
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the bench worker exited with ${code} before it served`)));
-    let output = "";
     child.stdout.on("data", (data: Buffer) => {
       output += data.toString();
-      const match = /^serving (\S+)$/m.exec(output);
-      if (match?.[1] === undefined) return;
-      child.removeAllListeners("exit");
-      resolve({
-        url: match[1],
-        stop: () =>
-          new Promise<void>((stopped) => {
-            child.once("exit", () => stopped());
-            child.kill("SIGTERM");
-          }),
-      });
+      for (let newline = output.indexOf("\n"); newline >= 0; newline = output.indexOf("\n")) {
+        const line = output.slice(0, newline);
+        output = output.slice(newline + 1);
+        const served = /^serving (\S+)$/.exec(line);
+        const cpu = /^cpu (\d+)$/.exec(line);
+        if (cpu?.[1] !== undefined) waiting.shift()?.(Number(cpu[1]));
+        if (served?.[1] === undefined) continue;
+        child.removeAllListeners("exit");
+        resolve({
+          url: served[1],
+          cpuMicros: () =>
+            new Promise<number>((answered) => {
+              waiting.push(answered);
+              child.stdin.write("cpu\n");
+            }),
+          stop: () =>
+            new Promise<void>((stopped) => {
+              child.once("exit", () => stopped());
+              child.kill("SIGTERM");
+            }),
+        });
+      }
     });
   });
 }

@@ -1,5 +1,6 @@
 // The worker of the split topology: its own process, the same agent and Inngest app id as the
 // caller, serving the agent's functions until it is killed.
+import { createInterface } from "node:readline";
 import { Mastra } from "@mastra/core/mastra";
 import { createInngestAgent } from "@mastra/inngest-agent";
 import { Inngest } from "inngest";
@@ -18,6 +19,12 @@ const durable = createInngestAgent({ agent: createBenchAgent(workload, options.d
 new Mastra({ agents: { [options.id]: durable as never }, logger: false });
 const app = await serveFunctions(inngest, durable.getInngestFunctions());
 process.stdout.write(`serving ${app.url}\n`);
+// The caller reads this process's CPU time around each run: a "cpu" line asks for it.
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line !== "cpu") return;
+  const used = process.cpuUsage();
+  process.stdout.write(`cpu ${used.user + used.system}\n`);
+});
 process.once("SIGTERM", () => {
   void Promise.all([durable.pubsub.close(), app.close()]).then(() => process.exit(0));
 });
