@@ -72,10 +72,11 @@ describe("caller and worker in different processes", () => {
       .find((candidate) => (candidate.event.data as { runId?: string }).runId === live.runId);
     const run = await world.engine.waitForRun(found?.id ?? "");
     expect(run.status).toBe("Completed");
-    // The kill interrupted llm:1: it completed on a later attempt, in the restarted worker.
-    expect(
-      run.steps.filter((step) => step.name === "llm:1" && step.outcome === "ok").map((step) => step.attempt),
-    ).toEqual([1]);
+    // The kill interrupted llm:1: it completed once, on a later attempt, in the restarted worker (on a
+    // loaded machine a retry may also reach the worker before it listens again, hence "later").
+    const llmCompletions = run.steps.filter((step) => step.name === "llm:1" && step.outcome === "ok");
+    expect(llmCompletions).toHaveLength(1);
+    expect(llmCompletions[0]?.attempt).toBeGreaterThanOrEqual(1);
     const completed = run.steps.filter((step) => step.outcome === "ok" && !step.discarded).map((step) => step.name);
     expect(new Set(completed).size).toBe(completed.length);
     // The tool of each iteration ran once: the kill happened in an LLM step, after tool:0:0 completed.
