@@ -185,6 +185,7 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
     globalRunRegistry.set(runId, { ...registryEntry, messageList } as never);
     callerOwnedRuns.add(runId);
     let released = false;
+    let ended = false;
     const release = (): void => {
       if (!released) {
         released = true;
@@ -192,13 +193,26 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
         globalRunRegistry.delete(runId);
       }
     };
+    // A run that ended stays as it ended: aborting it later (the idle loop aborts every run it
+    // started) must not rewrite its record or append to its history.
+    const abort = async (): Promise<void> => {
+      if (!ended) {
+        await abortRun(runId);
+      }
+    };
+    const onAbortSignal = (): void => void abort();
+    const end = (): void => {
+      ended = true;
+      streamOptions.abortSignal?.removeEventListener("abort", onAbortSignal);
+      release();
+    };
     const stream = await openStream(runId, {
       messageId,
       model: { modelId: workflowInput.modelConfig?.modelId, provider: workflowInput.modelConfig?.provider },
       threadId,
       resourceId,
       callbacks: streamOptions,
-      onEnd: release,
+      onEnd: end,
       extras: {
         structuredOutput: entry.structuredOutput,
         outputProcessors: entry.outputProcessors,
@@ -211,8 +225,7 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
       name: runEventName(id),
       data: workflowInput as unknown as Record<string, unknown>,
     });
-    const abort = () => abortRun(runId);
-    streamOptions.abortSignal?.addEventListener("abort", () => void abort(), { once: true });
+    streamOptions.abortSignal?.addEventListener("abort", onAbortSignal, { once: true });
     return {
       output: stream.output,
       fullStream: stream.output.fullStream as ReadableStream<unknown>,

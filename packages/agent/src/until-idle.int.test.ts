@@ -116,6 +116,14 @@ describe("stream({ untilIdle })", () => {
       "Completed",
     ]);
     expect(new Set(runs.map((run) => (run.event.data as { runId: string }).runId)).size).toBe(2);
+
+    // Aborting afterwards (the wrapper aborts every run it started) leaves the ended runs as they
+    // ended: nothing appended to their history, no cancel event sent.
+    const history = () => durable.pubsub.getHistory(`agent.stream.${result.runId}`);
+    const storedBefore = (await history()).length;
+    await result.abort();
+    expect((await history()).length).toBe(storedBefore);
+    expect(world.engine.events().filter((event) => event.name.endsWith(".cancel"))).toEqual([]);
   });
 
   it("is a plain stream() when nothing runs in the background", async () => {

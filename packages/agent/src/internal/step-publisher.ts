@@ -13,6 +13,7 @@ export class StepPublisher extends PubSub {
   readonly #attempt: number;
   readonly #held: Array<{ topic: string; event: Omit<Event, "id" | "createdAt"> }> = [];
   readonly #backgroundCalls = new Set<string>();
+  readonly #answeredCalls = new Set<string>();
   #holdSuspended = false;
   #sequence = 0;
 
@@ -44,6 +45,11 @@ export class StepPublisher extends PubSub {
     return this.#backgroundCalls.has(toolCallId);
   }
 
+  /** Whether the step streamed a `tool-result` or `tool-error` for the tool call `toolCallId`. */
+  answered(toolCallId: string): boolean {
+    return this.#answeredCalls.has(toolCallId);
+  }
+
   override async publish(
     topic: string,
     event: Omit<Event, "id" | "createdAt">,
@@ -54,8 +60,12 @@ export class StepPublisher extends PubSub {
       return;
     }
     const chunk = event.data as { type?: string; payload?: { toolCallId?: string } } | undefined;
-    if (chunk?.type === "background-task-started" && chunk.payload?.toolCallId !== undefined) {
-      this.#backgroundCalls.add(chunk.payload.toolCallId);
+    const toolCallId = chunk?.payload?.toolCallId;
+    if (toolCallId !== undefined && chunk?.type === "background-task-started") {
+      this.#backgroundCalls.add(toolCallId);
+    }
+    if (toolCallId !== undefined && (chunk?.type === "tool-result" || chunk?.type === "tool-error")) {
+      this.#answeredCalls.add(toolCallId);
     }
     const producer = { stepId: this.#stepId, attempt: this.#attempt, sequence: this.#sequence++ };
     await this.#target.publish(topic, { ...event, producer } as Omit<Event, "id" | "createdAt">, options);

@@ -173,7 +173,7 @@ async function executeTool(
     ...(resume === undefined ? {} : { resumeData: resume.resumeData, suspendData: resume.suspendData }),
   })) as DurableToolCallOutput;
   if (!suspended) {
-    if (publisher.dispatchedToBackground(toolCall.toolCallId)) {
+    if (isBackgroundAcknowledgement(publisher, toolCall.toolCallId, output)) {
       // Core's durable tool step returns the acknowledgement without a tool-result chunk; the plain
       // agent streams one, and clients that pair calls with results wait for it.
       await emitChunkEvent(publisher, context.runId, {
@@ -207,4 +207,24 @@ async function executeTool(
   await (context.durableRetain?.(context.waitTimeoutMs) ?? Promise.resolve());
   await publisher.releaseHeld();
   return { suspended: true, pending, suspendData };
+}
+
+// Core's acknowledgements of a background dispatch, including a retried step that restarted the
+// task it had dispatched, and a resumed suspended task: both publish no `background-task-started`.
+const backgroundAcknowledgement = /^Background task (started|restarted|resumed)\. Task ID: /;
+
+/** Whether the tool step answered the call with a background acknowledgement and streamed no result for it. */
+function isBackgroundAcknowledgement(
+  publisher: StepPublisher,
+  toolCallId: string,
+  output: DurableToolCallOutput,
+): boolean {
+  if (publisher.answered(toolCallId) || output.error !== undefined) {
+    return false;
+  }
+  const result = (output as { result?: unknown }).result;
+  return (
+    publisher.dispatchedToBackground(toolCallId) ||
+    (typeof result === "string" && backgroundAcknowledgement.test(result))
+  );
 }
