@@ -47,6 +47,16 @@ describe.each<ExecutionMode>(["checkpoint", "classic"])("fault injection in %s m
     expect(run.steps.find((step) => step.name === "mail")?.attempt).toBe(0);
   });
 
+  it("a crash stops the lost call there, as a dead process would: the next step runs once", async () => {
+    const before = effects.count("mail");
+    const fault = engine.faults.crashAfterStep({ functionId: "faults-charge", step: "charge" });
+    const run = await engine.waitForRun((await runCharge()).id);
+    expect(fault.triggered).toBe(1);
+    expect(run.status).toBe("Completed");
+    expect(effects.count("mail") - before).toBe(1);
+    expect(run.steps.filter((step) => step.name === "mail").map((step) => step.discarded)).toEqual([false]);
+  });
+
   it("a crash scoped to another run leaves this run alone", async () => {
     const fault = engine.faults.crashAfterStep({ runId: "some-other-run", step: "charge" });
     const run = await engine.waitForRun((await runCharge()).id);

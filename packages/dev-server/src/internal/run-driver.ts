@@ -112,7 +112,9 @@ export class RunDriver {
       }
       this.#record(run, step, dispatch.attempt, "ok", "checkpoint", !kept);
     }
-    return 200;
+    // A crash stands for a process that died right after the step: 409 halts the SDK there, as
+    // death would. A 200 would let it run later steps eagerly, with effects no real crash has.
+    return dispatch.crashed ? 409 : 200;
   }
 
   async #dispatch(run: RunState, target: CallTarget): Promise<void> {
