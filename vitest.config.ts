@@ -35,6 +35,7 @@ export default defineConfig({
             "packages/*/src/**/*.int.test.ts",
             "e2e/**/*.int.test.ts",
             "e2e-inngest-v3/src/**/*.int.test.ts",
+            "chaos/src/**/*.int.test.ts",
             "examples/*/src/**/*.int.test.ts",
           ],
           exclude: ["**/node_modules/**", "**/dist/**"],

@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startDevServer } from "@mastra/inngest-dev-server";
+import { RedisPubSub } from "@mastra/inngest-pubsub-redis";
+import { CachingPubSub } from "@mastra/inngest-stream-cache";
+import { startRedis } from "@mastra/inngest-testing";
+import { Redis } from "ioredis";
+import { createChaosCaller, silentLogger } from "./chaos-topology.ts";
+import { dumpViolatingRuns } from "./debug-dump.ts";
+import { driveRun, type RunResult } from "./drive-run.ts";
+import { DroppingPubSub } from "./dropping-pubsub.ts";
+import { executionViolations, readExecutions } from "./execution-invariants.ts";
+import { type FaultKind, FaultLog } from "./fault-log.ts";
+import { type FaultPace, runFaultSchedule } from "./fault-schedule.ts";
+import { type MemoryReport, memoryViolations, watchMemory } from "./memory-watch.ts";
+import { createRandom } from "./random.ts";
+import { retentionViolations } from "./retention-check.ts";
+import { runViolations } from "./run-invariants.ts";
+import { ScaledRetentionCache } from "./scaled-retention-cache.ts";
+import { startWorkerPool } from "./worker-pool.ts";
+import type { WorkloadLimits } from "./workload.ts";
+
+/** How a suite run is sized. */
+export interface ChaosOptions {
+  seed: number;
+  /** How long faults strike and new runs start, in milliseconds. */
+  faultMs: number;
+  /** Runs in flight at once. */
+  concurrentRuns: number;
+  /** Worker processes serving the loop. */
+  workers: number;
+  pace: FaultPace;
+  /** The share of live deliveries the observers' transport drops. */
+  dropProbability: number;
+  /** How long a run may take before it counts as hanging, in milliseconds. */
+  runBoundMs: number;
+  /** Wait until run records expired too (a few minutes) and require that no key is left. */
+  waitForRecords: boolean;
+  limits?: WorkloadLimits;
+  /** Where to write what is known of each run that broke an invariant; nowhere when absent. */
+  debugDirectory?: string;
+  /** Receives progress lines. */
+  log?: (line: string) => void;
+}
+
+/** What a suite run did and found. */
+export interface ChaosReport {
+  seed: number;
+  /** Wall time of the whole suite, setup and checks included, in milliseconds. */
+  durationMs: number;
+  faultMs: number;
+  runs: number;
+  completedRuns: number;
+  faults: Record<FaultKind, number>;
+  toolExecutions: number;
+  /** Tool executions repeated because a fault struck the step after its tool ran. */
+  repeatedAfterFault: number;
+  memory: MemoryReport;
+  violations: string[];
+}
+
+/**
+ * Divides every retention of the product (one hour of history after a run ends, a day of run
+ * records) by 360: ten seconds and four minutes, so the suite sees keys expire.
+ */
+const retentionDivisor = 360;
+/** The engine's clock: retry backoff 15 s, 30 s, 1 min... becomes 0.75 s, 1.5 s, 3 s... */
+const engineTimeScale = 0.05;
+
+/**
+ * Runs the fault suite: Redis (append-only), the dev server in checkpointing mode, worker processes
+ * behind a failover proxy, and in this process the caller and the observers, all on the all-Redis
+ * topology. Seeded runs go on while faults strike; then every run is checked against the model of
+ * its plan, tools against the executions log, keys against retention, and memory against its bound.
+ */
+export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport> {
+  const startedAt = Date.now();
+  const log = options.log ?? (() => {});
+  const random = createRandom(options.seed);
+  const faults = new FaultLog();
+  const directory = mkdtempSync(join(tmpdir(), "mastra-inngest-chaos-"));
+  const executionsLog = join(directory, "executions.log");
+  const redis = await startRedis({ appendOnly: true });
+  const engine = await startDevServer({ mode: "checkpoint", timeScale: engineTimeScale });
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  admin.on("error", () => {});
+  const settings = { engineUrl: engine.url, redisUrl: redis.url, executionsLog, retentionDivisor };
+  const workers = await startWorkerPool(options.workers, settings);
+  const caller = createChaosCaller(settings);
+  const dropping = new DroppingPubSub(
+    new RedisPubSub({ url: redis.url, logger: silentLogger }),
+    random.fork("drops"),
+    options.dropProbability,
+  );
+  const observerCache = new ScaledRetentionCache({ url: redis.url, retentionDivisor });
+  const observers = new CachingPubSub(dropping, observerCache, { logger: silentLogger });
+  const results: RunResult[] = [];
+  try {
+    await engine.syncApp(workers.url);
+    const memory = watchMemory(options.faultMs * 0.2);
+    const stopFaults = new AbortController();
+    const schedule = runFaultSchedule(
+      { workers, workerCount: options.workers, redis, admin, faults },
+      random.fork("faults"),
+      options.pace,
+      stopFaults.signal,
+    );
+    const faultEnd = Date.now() + options.faultMs;
+    let next = 0;
+    const context = {
+      caller,
+      observers,
+      engine,
+      faults,
+      limits: options.limits ?? {},
+      runBoundMs: options.runBoundMs,
+    };
+    const progress = setInterval(() => {
+      log(`[chaos] ${results.length} runs done, faults ${JSON.stringify(faults.counts())}`);
+    }, 30_000);
+    const lane = async (): Promise<void> => {
+      while (Date.now() < faultEnd) {
+        const runId = `r${options.seed}-${next++}`;
+        results.push(await driveRun(context, runId, random.fork(runId)));
+      }
+    };
+    const lanes = Array.from({ length: options.concurrentRuns }, lane);
+    await new Promise((resolve) => setTimeout(resolve, options.faultMs));
+    stopFaults.abort();
+    await schedule;
+    log(`[chaos] faults stopped; waiting for ${options.concurrentRuns} runs in flight`);
+    await Promise.all(lanes);
+    clearInterval(progress);
+    log(`[chaos] ${results.length} runs ended after ${Math.round((Date.now() - startedAt) / 1000)} s; checking`);
+    faults.record("live-event-drop", "", dropping.dropped);
+    const memoryReport = memory.report();
+    const executed = readExecutions(executionsLog);
+    const executions = executionViolations(results, executed, faults);
+    const perRun = results.map((result) => ({ result, violations: runViolations(result) }));
+    if (options.debugDirectory !== undefined) {
+      const broken = perRun.filter((run) => run.violations.length > 0);
+      dumpViolatingRuns(options.debugDirectory, broken, engine, executed, faults);
+    }
+    const violations = [
+      ...perRun.flatMap((run) => run.violations),
+      ...executions.violations,
+      ...(await retentionViolations(admin, results, {
+        terminalTtlMs: Math.round(3_600_000 / retentionDivisor),
+        recordTtlMs: Math.round(86_400_000 / retentionDivisor),
+        waitForRecords: options.waitForRecords,
+      })),
+      ...memoryViolations(memoryReport),
+    ];
+    log(`[chaos] checked after ${Math.round((Date.now() - startedAt) / 1000)} s`);
+    return {
+      seed: options.seed,
+      durationMs: Date.now() - startedAt,
+      faultMs: options.faultMs,
+      runs: results.length,
+      completedRuns: results.filter((result) => result.engineStatus === "Completed").length,
+      faults: faults.counts(),
+      toolExecutions: executions.executions,
+      repeatedAfterFault: executions.repeatedAfterFault,
+      memory: memoryReport,
+      violations,
+    };
+  } finally {
+    await observers.close().catch(() => {});
+    await observerCache.close().catch(() => {});
+    await caller.close().catch(() => {});
+    await workers.close();
+    admin.disconnect();
+    await engine.close();
+    await redis.kill();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}

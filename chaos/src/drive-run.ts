@@ -1,0 +1,228 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Event } from "@mastra/core/events";
+import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
+import type { DevServer } from "@mastra/inngest-dev-server";
+import type { CachingPubSub } from "@mastra/inngest-stream-cache";
+import type { ChaosCaller } from "./chaos-topology.ts";
+import { type ExpectedOutcome, expectedOutcome } from "./expected-outcome.ts";
+import type { FaultLog } from "./fault-log.ts";
+import type { Random } from "./random.ts";
+import { type ObserverSegment, observeRun } from "./run-observers.ts";
+import { planMessage, planRun, type RunPlan, type WorkloadLimits } from "./workload.ts";
+
+/** What the suite saw of one run, for the invariants. */
+export interface RunResult {
+  plan: RunPlan;
+  expected: ExpectedOutcome;
+  startedAt: number;
+  /** The engine's id of the run, once it was started. */
+  engineRunId?: string;
+  /** When the caller's stream ended and the engine finished the run, if both happened. */
+  endedAt?: number;
+  engineStatus?: string;
+  /** Chunk types the caller's stream delivered, in order. */
+  callerTypes: string[];
+  callerEnded: boolean;
+  /** The run's history from offset 0, read right after it ended. */
+  log?: Event[];
+  /** What `observe(runId, { offset: 0 })` streamed after the run ended, projected by {@link projectChunk}. */
+  replay?: string[];
+  segments: ObserverSegment[][];
+  /** Whether the step crash the plan asked for took effect. */
+  crashed: boolean;
+  /** Errors the suite could not attribute to a fault it injects (kept for the report). */
+  problems: string[];
+}
+
+/** What a run needs from the suite. */
+export interface RunContext {
+  caller: ChaosCaller;
+  /** The observers' transport: its live deliveries are dropped at random. */
+  observers: CachingPubSub;
+  engine: DevServer;
+  faults: FaultLog;
+  limits: WorkloadLimits;
+  /** How long a run may take, start to end, before it counts as hanging. */
+  runBoundMs: number;
+}
+
+/** Codes that mean the decision is already in: a suspension seen twice, or decided already. */
+const settledCodes: readonly string[] = [
+  ErrorCode.DUPLICATE_RESUME,
+  ErrorCode.RUN_NOT_SUSPENDED,
+  ErrorCode.NO_PENDING_RESUME,
+];
+
+/**
+ * Runs one planned run as a client would: starts it, decides each approval it is asked for after
+ * the planned delay, follows the stream to its end, and meanwhile lets one or two observers come
+ * and go. Then it reads the history and a replay while they are kept (one retention period).
+ */
+export async function driveRun(context: RunContext, runId: string, random: Random): Promise<RunResult> {
+  const { caller, engine } = context;
+  const startedAt = Date.now();
+  const deadline = startedAt + context.runBoundMs;
+  let plan = planRun(random.fork("plan"), runId, context.limits);
+  const result: RunResult = {
+    plan,
+    expected: expectedOutcome(plan),
+    startedAt,
+    callerTypes: [],
+    callerEnded: false,
+    segments: [],
+    crashed: false,
+    problems: [],
+  };
+  // stream() claims the run id before it sends anything; a claim whose reply a fault lost leaves the
+  // id taken, so a start that failed is retried under a new id (the plan's words follow the id).
+  let started: Awaited<ReturnType<typeof caller.agent.stream>> | undefined;
+  for (let attempt = 0; started === undefined; attempt++) {
+    if (attempt > 0) {
+      plan = { ...plan, runId: `${runId}.${attempt}` };
+      result.plan = plan;
+      result.expected = expectedOutcome(plan);
+    }
+    try {
+      started = await caller.agent.stream(planMessage(plan), {
+        runId: plan.runId,
+        maxSteps: plan.iterations.length + 2,
+      });
+    } catch (error) {
+      if (Date.now() > deadline) {
+        result.problems.push(`stream() kept failing: ${String(error)}`);
+        return result;
+      }
+      await sleep(300);
+    }
+  }
+  const engineRun = engine.runs().find((run) => (run.event.data as { runId?: string }).runId === plan.runId);
+  result.engineRunId = engineRun?.id;
+  const crash =
+    engineRun !== undefined && plan.crashStep !== undefined
+      ? engine.faults.crashAfterStep({ runId: engineRun.id, step: plan.crashStep })
+      : undefined;
+  const observerRandom = random.fork("observers");
+  const observing = Array.from({ length: observerRandom.integer(1, 2) }, (_, index) =>
+    observeRun(context.observers, plan.runId, observerRandom.fork(`observer-${index}`), context.faults, deadline),
+  );
+  const decisions: Promise<void>[] = [];
+  const reader = (
+    started.fullStream as ReadableStream<{ type: string; payload?: { toolCallId?: string } }>
+  ).getReader();
+  const stopReading = setTimeout(() => void reader.cancel().catch(() => {}), Math.max(0, deadline - Date.now()));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      result.callerTypes.push(value.type);
+      if (value.type === "tool-call-approval") {
+        decisions.push(decide(context, result, value.payload?.toolCallId ?? "", deadline));
+      }
+    }
+    result.callerEnded = terminalChunk(result.callerTypes.at(-1));
+  } catch (error) {
+    result.problems.push(`the caller's stream failed: ${String(error)}`);
+  } finally {
+    clearTimeout(stopReading);
+  }
+  await Promise.all(decisions);
+  if (engineRun !== undefined) {
+    const run = await engine
+      .waitForRun(engineRun.id, { timeoutMs: Math.max(1, deadline - Date.now()) })
+      .catch(() => engine.run(engineRun.id));
+    result.engineStatus = run?.status;
+  }
+  if (result.callerEnded && result.engineStatus !== undefined && result.engineStatus !== "Running") {
+    result.endedAt = Date.now();
+    result.log = await untilDone(() => context.observers.getHistory(streamTopic(plan.runId)), deadline);
+    result.replay = await untilDone(async () => {
+      const replay = await caller.agent.observe(plan.runId, { offset: 0 });
+      const projected: string[] = [];
+      for await (const chunk of replay.fullStream as unknown as AsyncIterable<ProjectableChunk>) {
+        projected.push(...projectChunk(chunk));
+      }
+      return projected;
+    }, deadline);
+  }
+  result.segments = await Promise.all(observing);
+  crash?.remove();
+  result.crashed = (crash?.triggered ?? 0) > 0;
+  if (result.crashed) {
+    context.faults.record("step-crash", `${plan.runId} ${plan.crashStep}`);
+  }
+  return result;
+}
+
+/** Applies the planned decision for one approval request, retrying while a fault is in the way. */
+async function decide(context: RunContext, result: RunResult, toolCallId: string, deadline: number): Promise<void> {
+  const call = result.expected.toolCalls.find((candidate) => candidate.toolCallId === toolCallId);
+  if (call === undefined || call.decision === "none") {
+    result.problems.push(`an approval was requested for ${toolCallId}, which the plan does not gate`);
+    return;
+  }
+  const planned = result.plan.iterations.flatMap((iteration) => iteration.calls)[
+    result.expected.toolCalls.indexOf(call)
+  ];
+  await sleep(planned?.decisionDelayMs ?? 0);
+  const approved = call.decision === "approve";
+  while (Date.now() < deadline) {
+    try {
+      const resumed = await context.caller.agent.resume(
+        result.plan.runId,
+        approved ? { approved } : { approved, reason: "denied by the plan" },
+        { toolCallId },
+      );
+      // The starting stream carries the continuation; this second one is not needed.
+      resumed.cleanup();
+      return;
+    } catch (error) {
+      if (MastraInngestError.isInstance(error) && settledCodes.includes(error.code)) {
+        return;
+      }
+      await sleep(200);
+    }
+  }
+  result.problems.push(`the decision for ${toolCallId} could not be delivered before the deadline`);
+}
+
+/** The parts of a chunk the model predicts. */
+export interface ProjectableChunk {
+  type: string;
+  payload?: { text?: string; toolCallId?: string };
+}
+
+/**
+ * What the model predicts of a chunk: the text of a text delta, the call of a tool result or
+ * denial, nothing of the others (ids, timings and usage vary from run to run).
+ */
+export function projectChunk(chunk: ProjectableChunk): string[] {
+  switch (chunk.type) {
+    case "text-delta":
+      return [`text ${chunk.payload?.text ?? ""}`];
+    case "tool-result":
+    case "tool-output-denied":
+      return [`${chunk.type} ${chunk.payload?.toolCallId ?? ""}`];
+    default:
+      return [];
+  }
+}
+
+function terminalChunk(type: string | undefined): boolean {
+  return type === "finish" || type === "error" || type === "abort";
+}
+
+/** Retries a read while faults make it fail, until `deadline`. */
+async function untilDone<Value>(read: () => Promise<Value>, deadline: number): Promise<Value | undefined> {
+  for (;;) {
+    try {
+      return await read();
+    } catch {
+      if (Date.now() > deadline) {
+        return undefined;
+      }
+      await sleep(200);
+    }
+  }
+}

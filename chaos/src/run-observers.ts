@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Event } from "@mastra/core/events";
+import { streamTopic } from "@mastra/inngest-core";
+import type { CachingPubSub } from "@mastra/inngest-stream-cache";
+import type { FaultLog } from "./fault-log.ts";
+import type { Random } from "./random.ts";
+
+/** What one connection of an observer received, from the offset it asked for. */
+export interface ObserverSegment {
+  offset: number;
+  events: Event[];
+  /** Whether it received the run's terminal event. */
+  ended: boolean;
+  /** Whether the observer left on purpose before the end (to reconnect). */
+  disconnected: boolean;
+}
+
+/** Event types that end a run's stream. */
+export const terminalEventTypes: readonly string[] = ["finish", "error", "abort"];
+
+/**
+ * One observer of a run, as a client on a flaky connection: it subscribes from a seeded offset
+ * (the start, or somewhere in the history so far), may disconnect after a while and reconnect at a
+ * seeded offset up to one past the last index it saw, at most twice, and otherwise follows the run
+ * to its terminal event. Resolves with every connection's events, or when `deadline` passes.
+ */
+export async function observeRun(
+  transport: CachingPubSub,
+  runId: string,
+  random: Random,
+  faults: FaultLog,
+  deadline: number,
+): Promise<ObserverSegment[]> {
+  const topic = streamTopic(runId);
+  const segments: ObserverSegment[] = [];
+  await sleep(random.integer(0, 1_500));
+  let offset = 0;
+  if (random.chance(0.5)) {
+    const known = await transport.getHistory(topic).catch(() => []);
+    offset = random.integer(0, known.length);
+  }
+  let lastIndex = offset - 1;
+  for (let connection = 0; ; connection++) {
+    const segment: ObserverSegment = { offset, events: [], ended: false, disconnected: false };
+    segments.push(segment);
+    let end: () => void = () => {};
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    const callback = (event: Event): void => {
+      segment.events.push(event);
+      if (typeof event.index === "number") {
+        lastIndex = Math.max(lastIndex, event.index);
+      }
+      if (terminalEventTypes.includes(event.type)) {
+        segment.ended = true;
+        end();
+      }
+    };
+    if (!(await subscribeUntil(transport, topic, offset, callback, segment, deadline))) {
+      return segments;
+    }
+    if (connection > 0) {
+      faults.record("observer-reconnect", `${runId} from ${offset}`);
+    }
+    const leaves = connection < 2 && random.chance(0.5);
+    const stayMs = leaves ? random.integer(50, 1_500) : Math.max(0, deadline - Date.now());
+    await Promise.race([ended, sleep(stayMs)]);
+    await transport.unsubscribe(topic, callback).catch(() => {});
+    if (segment.ended || !leaves || Date.now() >= deadline) {
+      return segments;
+    }
+    segment.disconnected = true;
+    await sleep(random.integer(0, 800));
+    offset = random.integer(0, lastIndex + 1);
+  }
+}
+
+/** Subscribes, starting over while Redis is away; false when `deadline` passed first. */
+async function subscribeUntil(
+  transport: CachingPubSub,
+  topic: string,
+  offset: number,
+  callback: (event: Event) => void,
+  segment: ObserverSegment,
+  deadline: number,
+): Promise<boolean> {
+  while (Date.now() < deadline) {
+    try {
+      await transport.subscribeFromOffset(topic, offset, callback);
+      return true;
+    } catch {
+      // A failed subscription may have delivered part of the replay: start the connection over.
+      await transport.unsubscribe(topic, callback).catch(() => {});
+      segment.events.length = 0;
+      segment.ended = false;
+      await sleep(200);
+    }
+  }
+  return false;
+}
