@@ -22,6 +22,7 @@ export default defineConfig({
             "packages/*/src/**/*.test.ts",
             "e2e/**/*.test.ts",
             "e2e-inngest-v3/src/**/*.test.ts",
+            "chaos/src/**/*.test.ts",
             "examples/*/src/**/*.test.ts",
           ],
           exclude: ["**/*.int.test.ts", "**/node_modules/**", "**/dist/**"],

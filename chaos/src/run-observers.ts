@@ -36,8 +36,9 @@ export async function observeRun(
   await sleep(random.integer(0, 1_500));
   let offset = 0;
   if (random.chance(0.5)) {
+    // Within the history so far: an offset past a finished run's end waits for events that never come.
     const known = await transport.getHistory(topic).catch(() => []);
-    offset = random.integer(0, known.length);
+    offset = random.integer(0, Math.max(0, known.length - 1));
   }
   let lastIndex = offset - 1;
   for (let connection = 0; ; connection++) {
