@@ -57,7 +57,28 @@ export interface ChaosReport {
   /** Tool executions repeated because a fault struck the step after its tool ran. */
   repeatedAfterFault: number;
   memory: MemoryReport;
+  /** Redis channels some connection still subscribes to once every run ended and every observer left. */
+  subscribedChannels: number;
   violations: string[];
+}
+
+/** A run and what its own invariants found. */
+interface CheckedRun {
+  result: RunResult;
+  violations: string[];
+}
+
+/**
+ * Checks a run as soon as it ended, and keeps its history and observers' events only when it broke
+ * an invariant: a long suite holds thousands of runs, and the memory bound is the product's.
+ */
+function checkRun(result: RunResult): CheckedRun {
+  const violations = runViolations(result);
+  if (violations.length > 0) {
+    return { result, violations };
+  }
+  const { log: _log, replay: _replay, ...kept } = result;
+  return { result: { ...kept, segments: [], callerTypes: [] }, violations };
 }
 
 /**
@@ -82,7 +103,8 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
   const directory = mkdtempSync(join(tmpdir(), "mastra-inngest-chaos-"));
   const executionsLog = join(directory, "executions.log");
   const redis = await startRedis({ appendOnly: true });
-  const engine = await startDevServer({ mode: "checkpoint", timeScale: engineTimeScale });
+  // The engine keeps finished runs for inspection; 500 bound its memory in the long version.
+  const engine = await startDevServer({ mode: "checkpoint", timeScale: engineTimeScale, retention: 500 });
   const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   admin.on("error", () => {});
   const settings = { engineUrl: engine.url, redisUrl: redis.url, executionsLog, retentionDivisor };
@@ -95,7 +117,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
   );
   const observerCache = new ScaledRetentionCache({ url: redis.url, retentionDivisor });
   const observers = new CachingPubSub(dropping, observerCache, { logger: silentLogger });
-  const results: RunResult[] = [];
+  const checked: CheckedRun[] = [];
   try {
     await engine.syncApp(workers.url);
     const memory = watchMemory(options.faultMs * 0.2);
@@ -117,12 +139,12 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
       runBoundMs: options.runBoundMs,
     };
     const progress = setInterval(() => {
-      log(`[chaos] ${results.length} runs done, faults ${JSON.stringify(faults.counts())}`);
+      log(`[chaos] ${checked.length} runs done, faults ${JSON.stringify(faults.counts())}`);
     }, 30_000);
     const lane = async (): Promise<void> => {
       while (Date.now() < faultEnd) {
         const runId = `r${options.seed}-${next++}`;
-        results.push(await driveRun(context, runId, random.fork(runId)));
+        checked.push(checkRun(await driveRun(context, runId, random.fork(runId))));
       }
     };
     const lanes = Array.from({ length: options.concurrentRuns }, lane);
@@ -132,18 +154,23 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
     log(`[chaos] faults stopped; waiting for ${options.concurrentRuns} runs in flight`);
     await Promise.all(lanes);
     clearInterval(progress);
+    const results = checked.map((run) => run.result);
+    const subscribedChannels = ((await admin.call("PUBSUB", "CHANNELS")) as string[]).length;
     log(`[chaos] ${results.length} runs ended after ${Math.round((Date.now() - startedAt) / 1000)} s; checking`);
     faults.record("live-event-drop", "", dropping.dropped);
     const memoryReport = memory.report();
     const executed = readExecutions(executionsLog);
     const executions = executionViolations(results, executed, faults);
-    const perRun = results.map((result) => ({ result, violations: runViolations(result) }));
     if (options.debugDirectory !== undefined) {
-      const broken = perRun.filter((run) => run.violations.length > 0);
+      const broken = checked.filter(
+        (run) =>
+          run.violations.length > 0 ||
+          executions.violations.some((violation) => violation.startsWith(`${run.result.plan.runId}/`)),
+      );
       dumpViolatingRuns(options.debugDirectory, broken, engine, executed, faults);
     }
     const violations = [
-      ...perRun.flatMap((run) => run.violations),
+      ...checked.flatMap((run) => run.violations),
       ...executions.violations,
       ...(await retentionViolations(admin, results, {
         terminalTtlMs: Math.round(3_600_000 / retentionDivisor),
@@ -163,6 +190,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
       toolExecutions: executions.executions,
       repeatedAfterFault: executions.repeatedAfterFault,
       memory: memoryReport,
+      subscribedChannels,
       violations,
     };
   } finally {

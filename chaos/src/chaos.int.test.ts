@@ -31,7 +31,8 @@ it(
       `[chaos] seed ${seed}: ${report.runs} runs (${report.completedRuns} completed) in ${Math.round(report.durationMs / 1000)} s; ` +
         `faults ${JSON.stringify(report.faults)}; tool executions ${report.toolExecutions} ` +
         `(${report.repeatedAfterFault} repeated after a fault); heap ${megabytes(report.memory.baselineHeap)} warmed up, ` +
-        `${megabytes(report.memory.peakHeap)} peak, rss ${megabytes(report.memory.peakRss)} peak; ` +
+        `${megabytes(report.memory.peakHeap)} peak, ${megabytes(report.memory.finalHeap)} at the end, rss ${megabytes(report.memory.peakRss)} peak; ` +
+        `${report.subscribedChannels} channels still subscribed; ` +
         `${report.violations.length} violations`,
     );
     expect(report.violations, `seed ${seed}: invariants violated (replay with CHAOS_SEED=${seed})`).toEqual([]);

@@ -126,6 +126,8 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
     result.problems.push(`the caller's stream failed: ${String(error)}`);
   } finally {
     clearTimeout(stopReading);
+    // As a client does once it has what it wanted: stream() keeps its subscription until then.
+    started.cleanup();
   }
   await Promise.all(decisions);
   if (engineRun !== undefined) {
