@@ -57,6 +57,8 @@ export interface ChaosReport {
   /** Tool executions repeated because a fault struck the step after its tool ran. */
   repeatedAfterFault: number;
   memory: MemoryReport;
+  /** Why `stream()` failed before a run started, with how often (its start was retried under a new id). */
+  startFailures: Record<string, number>;
   /** Redis channels some connection still subscribes to once every run ended and every observer left. */
   subscribedChannels: number;
   violations: string[];
@@ -191,6 +193,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
       repeatedAfterFault: executions.repeatedAfterFault,
       memory: memoryReport,
       subscribedChannels,
+      startFailures: countBy(results.flatMap((result) => result.startFailures)),
       violations,
     };
   } finally {
@@ -203,4 +206,12 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
     await redis.kill();
     rmSync(directory, { recursive: true, force: true });
   }
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) {
+    counts[value] = (counts[value] ?? 0) + 1;
+  }
+  return counts;
 }

@@ -32,7 +32,7 @@ it(
         `faults ${JSON.stringify(report.faults)}; tool executions ${report.toolExecutions} ` +
         `(${report.repeatedAfterFault} repeated after a fault); heap ${megabytes(report.memory.baselineHeap)} warmed up, ` +
         `${megabytes(report.memory.peakHeap)} peak, ${megabytes(report.memory.finalHeap)} at the end, rss ${megabytes(report.memory.peakRss)} peak; ` +
-        `${report.subscribedChannels} channels still subscribed; ` +
+        `${report.subscribedChannels} channels still subscribed; failed starts ${JSON.stringify(report.startFailures)}; ` +
         `${report.violations.length} violations`,
     );
     expect(report.violations, `seed ${seed}: invariants violated (replay with CHAOS_SEED=${seed})`).toEqual([]);

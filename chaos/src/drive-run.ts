@@ -4,6 +4,7 @@ import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core
 import type { DevServer } from "@mastra/inngest-dev-server";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { ChaosCaller } from "./chaos-topology.ts";
+import { type ProjectableChunk, projectChunk } from "./chunk-projection.ts";
 import { type ExpectedOutcome, expectedOutcome } from "./expected-outcome.ts";
 import type { FaultLog } from "./fault-log.ts";
 import type { Random } from "./random.ts";
@@ -30,6 +31,8 @@ export interface RunResult {
   segments: ObserverSegment[][];
   /** Whether the step crash the plan asked for took effect. */
   crashed: boolean;
+  /** Why `stream()` failed before the run started, once per failed start (an error code or message). */
+  startFailures: string[];
   /** Errors the suite could not attribute to a fault it injects (kept for the report). */
   problems: string[];
 }
@@ -71,6 +74,7 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
     callerEnded: false,
     segments: [],
     crashed: false,
+    startFailures: [],
     problems: [],
   };
   // stream() claims the run id before it sends anything; a claim whose reply a fault lost leaves the
@@ -88,6 +92,7 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
         maxSteps: plan.iterations.length + 2,
       });
     } catch (error) {
+      result.startFailures.push(MastraInngestError.isInstance(error) ? error.code : String(error));
       if (Date.now() > deadline) {
         result.problems.push(`stream() kept failing: ${String(error)}`);
         return result;
@@ -187,28 +192,6 @@ async function decide(context: RunContext, result: RunResult, toolCallId: string
     }
   }
   result.problems.push(`the decision for ${toolCallId} could not be delivered before the deadline`);
-}
-
-/** The parts of a chunk the model predicts. */
-export interface ProjectableChunk {
-  type: string;
-  payload?: { text?: string; toolCallId?: string };
-}
-
-/**
- * What the model predicts of a chunk: the text of a text delta, the call of a tool result or
- * denial, nothing of the others (ids, timings and usage vary from run to run).
- */
-export function projectChunk(chunk: ProjectableChunk): string[] {
-  switch (chunk.type) {
-    case "text-delta":
-      return [`text ${chunk.payload?.text ?? ""}`];
-    case "tool-result":
-    case "tool-output-denied":
-      return [`${chunk.type} ${chunk.payload?.toolCallId ?? ""}`];
-    default:
-      return [];
-  }
 }
 
 function terminalChunk(type: string | undefined): boolean {

@@ -1,6 +1,7 @@
 import type { Event } from "@mastra/core/events";
 import { ATTEMPT_SUPERSEDED_EVENT_TYPE } from "@mastra/inngest-core";
-import { type ProjectableChunk, projectChunk, type RunResult } from "./drive-run.ts";
+import { type ProjectableChunk, projectChunk } from "./chunk-projection.ts";
+import type { RunResult } from "./drive-run.ts";
 import type { ObserverSegment } from "./run-observers.ts";
 import { terminalEventTypes } from "./run-observers.ts";
 
