@@ -5,9 +5,6 @@ import { createTool } from "@mastra/core/tools";
 import { z } from "zod";
 import { planModel } from "./plan-model.ts";
 
-/** The agent id every process of the suite registers. */
-export const chaosAgentId = "chaos";
-
 /**
  * One line of the executions log, written by a tool each time it runs: the call's reference
  * (`<runId>/<turn>/<position>`), the process and the time. A file, because workers are separate
@@ -35,7 +32,8 @@ function loggingTool(id: string, requireApproval: boolean, executionsLog: string
 /** The suite's agent: the plan model, `record` and `transfer` (which needs an approval). */
 export function chaosAgent(executionsLog: string): Agent {
   return new Agent({
-    id: chaosAgentId,
+    // The same id in every process: it names the loop function and its events.
+    id: "chaos",
     name: "Chaos",
     instructions: "Follow the plan.",
     model: planModel() as never,

@@ -14,9 +14,6 @@ export const chaosInngestId = "chaos";
  */
 export const chaosFunctionOptions: Record<string, unknown> = { retries: 10 };
 
-/** The Inngest function id of the chaos agent's loop, as the engine names it. */
-export const chaosFunctionId = "chaos-agent-chaos";
-
 /** A logger that says nothing: faults make every component warn, on purpose. */
 export const silentLogger: {
   info(): void;

@@ -30,6 +30,8 @@ export function dumpViolatingRuns(
       endedAt: result.endedAt,
       engineStatus: result.engineStatus,
       crashed: result.crashed,
+      resumes: result.resumes,
+      startFailures: result.startFailures,
       callerTypes: result.callerTypes.join(","),
       log: result.log?.map(describeEvent),
       segments: result.segments.map((segments) =>

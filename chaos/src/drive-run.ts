@@ -31,6 +31,8 @@ export interface RunResult {
   segments: ObserverSegment[][];
   /** Whether the step crash the plan asked for took effect. */
   crashed: boolean;
+  /** Each `resume()` the caller made: tool call, milliseconds since the start, and `ok` or why it failed. */
+  resumes: string[];
   /** Why `stream()` failed before the run started, once per failed start (an error code or message). */
   startFailures: string[];
   /** Errors the suite could not attribute to a fault it injects (kept for the report). */
@@ -75,6 +77,7 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
     segments: [],
     crashed: false,
     startFailures: [],
+    resumes: [],
     problems: [],
   };
   // stream() claims the run id before it sends anything; a claim whose reply a fault lost leaves the
@@ -183,8 +186,11 @@ async function decide(context: RunContext, result: RunResult, toolCallId: string
       );
       // The starting stream carries the continuation; this second one is not needed.
       resumed.cleanup();
+      result.resumes.push(`${toolCallId} +${Date.now() - result.startedAt} ok`);
       return;
     } catch (error) {
+      const reason = MastraInngestError.isInstance(error) ? error.code : String(error);
+      result.resumes.push(`${toolCallId} +${Date.now() - result.startedAt} ${reason}`);
       if (MastraInngestError.isInstance(error) && settledCodes.includes(error.code)) {
         return;
       }

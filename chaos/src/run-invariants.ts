@@ -25,7 +25,7 @@ export function runViolations(result: RunResult): string[] {
   };
   if (result.endedAt === undefined) {
     fail(
-      `did not end within the bound (engine: ${result.engineStatus ?? "unknown"}, caller ended: ${result.callerEnded}, last chunk: ${result.callerTypes.at(-1) ?? "none"})`,
+      `did not end within the bound (engine: ${result.engineStatus ?? "unknown"}, caller ended: ${result.callerEnded}, last chunk: ${result.callerTypes.at(-1) ?? "none"}, resumes: ${result.resumes.join("; ") || "none"})`,
     );
     return violations;
   }
