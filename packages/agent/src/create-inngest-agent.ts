@@ -376,9 +376,10 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
           { code: ErrorCode.SHARED_CACHE_REQUIRED },
         );
       }
-      // The decision is claimed and recorded before the run is signalled: the run reads recorded
-      // decisions before and after each wait, so it applies this one exactly once.
-      if (!(await records.claimDecision(runId, target))) {
+      // The decision is recorded (and claimed, in the same step) before the run is signalled: the
+      // run reads recorded decisions before and after each wait, so it applies this one exactly once.
+      const decision = { resumeData, recordedAt: new Date().toISOString(), resumeId: randomUUID() };
+      if (!(await records.recordDecision(runId, target, decision))) {
         throw new MastraInngestError(
           `[${packageName}] tool call ${target.toolCallId} of run ${runId} was already resumed`,
           {
@@ -386,11 +387,6 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
           },
         );
       }
-      await records.writeDecision(runId, target, {
-        resumeData,
-        recordedAt: new Date().toISOString(),
-        resumeId: randomUUID(),
-      });
       const offset = (history.at(-1)?.index ?? -1) + 1;
       const stream = await openStream(runId, {
         messageId: randomUUID(),

@@ -3,6 +3,7 @@ import { Mastra } from "@mastra/core/mastra";
 import { InMemoryStore } from "@mastra/core/storage";
 import { createTool } from "@mastra/core/tools";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { InMemoryStreamCache } from "@mastra/inngest-stream-cache";
 import { scriptedModel } from "@mastra/inngest-testing/model";
 import { Memory } from "@mastra/memory";
 import { Inngest } from "inngest";
@@ -43,6 +44,20 @@ const ask = createTool({
   },
 });
 
+/** A cache that loses the answer to the first decision it records: the push happens, the reply does not arrive. */
+class LostReplyCache extends InMemoryStreamCache {
+  lostReplies = 0;
+
+  override async listPushIndexed(listKey: string, counterKey: string, value: Record<string, unknown>): Promise<number> {
+    const index = await super.listPushIndexed(listKey, counterKey, value);
+    if (listKey.includes(":decision:") && this.lostReplies === 0) {
+      this.lostReplies++;
+      throw new Error("connection lost before the reply");
+    }
+    return index;
+  }
+}
+
 type Turn = { toolCalls: Array<{ toolName: string; args: Record<string, unknown> }> } | { text: string };
 
 function agentWith(id: string, turns: Turn[], tools: Record<string, unknown>): Agent {
@@ -64,7 +79,9 @@ describe("human in the loop", () => {
     several: DurableAgent;
     expiring: DurableAgent;
     autoResume: DurableAgent;
+    lossy: DurableAgent;
   };
+  const lossyCache = new LostReplyCache();
 
   beforeAll(async () => {
     world = await startTestWorld("checkpoint", 0.001);
@@ -97,6 +114,13 @@ describe("human in the loop", () => {
       suspend: createInngestAgent({ agent: suspend, inngest }),
       several: createInngestAgent({ agent: several, inngest }),
       autoResume: createInngestAgent({ agent: autoResumeAgent(), inngest, id: "auto-resume" }),
+      lossy: createInngestAgent({
+        agent: agentWith("lossy", [{ toolCalls: [{ toolName: "transfer", args: { amount: 3 } }] }, { text: "Sent." }], {
+          transfer,
+        }),
+        inngest,
+        cache: lossyCache,
+      }),
       expiring: createInngestAgent({
         agent: agentWith("expiring", [{ toolCalls: [{ toolName: "transfer", args: { amount: 9 } }] }, { text: "-" }], {
           transfer,
@@ -139,6 +163,21 @@ describe("human in the loop", () => {
     expect(await resumed.output.text).toBe("Done.");
     expect((executions.transfer ?? 0) - before).toBe(1);
     expect((await world.engine.waitForRun(engineRun(started.runId)?.id ?? "")).status).toBe("Completed");
+  });
+
+  it("a resume() whose reply was lost still decides the call, once: the run continues and a retry is a duplicate", async () => {
+    const before = executions.transfer ?? 0;
+    const started = await agents.lossy.stream("Send 3");
+    await untilSuspendedOrTimeout(started);
+    await expect(agents.lossy.resume(started.runId, { approved: true })).rejects.toThrow("connection lost");
+    expect(lossyCache.lostReplies).toBe(1);
+    const retried = await agents.lossy.resume(started.runId, { approved: true }).catch((error: unknown) => error);
+    expect((retried as MastraInngestError).code).toBe(ErrorCode.DUPLICATE_RESUME);
+    // The run finds the recorded decision at its next check, without a resume event.
+    expect((await world.engine.waitForRun(engineRun(started.runId)?.id ?? "")).status).toBe("Completed");
+    expect((executions.transfer ?? 0) - before).toBe(1);
+    const replay = await agents.lossy.observe(started.runId);
+    expect(await replay.output.text).toBe("Sent.");
   });
 
   it("deny: the tool never runs and the model continues", async () => {

@@ -84,22 +84,29 @@ export class RunRecords {
   }
 
   /**
-   * Claims the decision of one suspension (`requestedAt` tells suspensions of a call apart):
-   * true for the first `resume()`, false for every later one, atomically in any cache.
+   * Records the decision of one suspension (`requestedAt` tells suspensions of a call apart) and
+   * claims it in the same atomic push: true for the first `resume()`, false for every later one.
+   * One operation, so no failure can leave a suspension claimed without a decision: when the reply
+   * is lost, the decision is stored all the same and a retried `resume()` learns it was decided.
    */
-  async claimDecision(runId: string, pending: PendingResume): Promise<boolean> {
-    return (await this.#cache().increment(`${this.#decisionKey(runId, pending)}:claim`)) === 1;
+  async recordDecision(runId: string, pending: PendingResume, decision: RecordedDecision): Promise<boolean> {
+    const key = this.#decisionKey(runId, pending);
+    const index = await this.#cache().listPushIndexed(key, `${key}:claim`, { ...decision });
+    return index === 0;
   }
 
-  /** Stores a claimed decision for the run to read. */
-  async writeDecision(runId: string, pending: PendingResume, decision: RecordedDecision): Promise<void> {
-    await this.#cache().set(this.#decisionKey(runId, pending), decision, recordTtlMs);
-  }
-
-  /** The recorded decision of one suspension, if any. */
+  /** The decision of one suspension, if any: the one pushed first, whatever came after it. */
   async readDecision(runId: string, pending: PendingResume): Promise<RecordedDecision | undefined> {
-    const value = await this.#cache().get(this.#decisionKey(runId, pending));
-    return value === undefined || value === null ? undefined : (value as RecordedDecision);
+    const entries = (await this.#cache().listFromTo(this.#decisionKey(runId, pending), 0)) as Array<
+      RecordedDecision & { index?: number }
+    >;
+    // By index, not position: a cache whose indexed push is not atomic may store a later one first.
+    const first = entries.find((entry) => entry?.index === 0);
+    if (first === undefined) {
+      return undefined;
+    }
+    const { index: _index, ...decision } = first;
+    return decision;
   }
 
   #decisionKey(runId: string, pending: PendingResume): string {
