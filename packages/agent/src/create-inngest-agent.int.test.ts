@@ -4,7 +4,7 @@ import { createTool } from "@mastra/core/tools";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { createInngestAgent, isInngestAgent } from "./create-inngest-agent.ts";
 import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
@@ -73,6 +73,29 @@ describe("createInngestAgent on the dev server", () => {
     const run = world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId);
     expect((await world.engine.waitForRun(run?.id ?? "")).status).toBe("Completed");
     expect(isInngestAgent(agents.chatty)).toBe(true);
+  });
+
+  it("releases the stream's subscription once it ended, for stream() and observe(), without cleanup()", async () => {
+    const pubsub = agents.chatty.pubsub;
+    const released: string[] = [];
+    const unsubscribe = pubsub.unsubscribe.bind(pubsub);
+    const spy = vi.spyOn(pubsub, "unsubscribe").mockImplementation(async (topic, callback) => {
+      released.push(topic);
+      return unsubscribe(topic, callback);
+    });
+    try {
+      const { output, runId } = await agents.chatty.stream("Hi again!");
+      await output.text;
+      const topic = `agent.stream.${runId}`;
+      await vi.waitFor(() => expect(released.filter((name) => name === topic)).toHaveLength(1));
+      const observed = await agents.chatty.observe(runId, { offset: 0 });
+      expect(await observed.output.text).toBe("Hello from a durable agent.");
+      await vi.waitFor(() => expect(released.filter((name) => name === topic)).toHaveLength(2));
+      // The run's control topic, subscribed by its steps in this process, is released too.
+      expect(released).toContain(`agent.control.${runId}`);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("runs a three-iteration tool loop, each step once", async () => {

@@ -92,7 +92,16 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
     },
   ) => {
     const { callbacks } = settings;
-    const stream = createDurableAgentStream({
+    // Once the stream ended (finish, error or abort) nothing more arrives on the topic: the
+    // subscription goes, whether or not the caller ever calls cleanup(). On the next turn of the
+    // event loop: core closes the stream after the abort callback, and its cleanup() drops the
+    // controller it closes. By then `stream` is assigned: events arrive after it returned.
+    let stream: { output: MastraModelOutput<unknown>; cleanup: () => void; ready: Promise<void> } | undefined;
+    const end = (): void => {
+      setImmediate(() => stream?.cleanup());
+      settings.onEnd?.();
+    };
+    stream = createDurableAgentStream({
       pubsub: resolvePubSub(),
       runId,
       messageId: settings.messageId,
@@ -104,14 +113,14 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
       onStepFinish: callbacks.onStepFinish,
       onFinish: async (result: unknown) => {
         await callbacks.onFinish?.(result);
-        settings.onEnd?.();
+        end();
       },
       onError: async (error: unknown) => {
         await callbacks.onError?.(error);
-        settings.onEnd?.();
+        end();
       },
       onSuspended: callbacks.onSuspended,
-      onAbort: async () => settings.onEnd?.(),
+      onAbort: async () => end(),
       ...settings.extras,
     } as never) as { output: MastraModelOutput<unknown>; cleanup: () => void; ready: Promise<void> };
     await stream.ready;
