@@ -271,6 +271,24 @@ describe("human in the loop", () => {
     expect((executions.transfer ?? 0) - before).toBe(rounds);
   }, 120_000);
 
+  it("a resume sent on the tool-call-approval chunk itself finds the run waiting for it", async () => {
+    const before = executions.transfer ?? 0;
+    const rounds = 5;
+    for (let round = 0; round < rounds; round++) {
+      let resumed: Promise<unknown> | undefined;
+      const started = await agents.approve.stream("Send 5", {
+        onChunk: (chunk: { type: string }) => {
+          if (chunk.type === "tool-call-approval") {
+            resumed = agents.approve.resume(started.runId, { approved: true });
+          }
+        },
+      } as never);
+      expect(await started.output.text).toBe("Done.");
+      await expect(resumed).resolves.toBeDefined();
+    }
+    expect((executions.transfer ?? 0) - before).toBe(rounds);
+  });
+
   it("autoResumeSuspendedTools: a later message on the thread resumes the suspended tool with the model's resumeData", async () => {
     const before = executions.ask ?? 0;
     const memory = { thread: "auto-thread", resource: "auto-user" };

@@ -25,8 +25,10 @@ export class StepPublisher extends PubSub {
   }
 
   /**
-   * Holds `suspended` events back until {@link releaseHeld}: the step records the pending decision
-   * first, so a client that resumes the instant it sees the event finds the run waiting for it.
+   * Holds events that ask for a decision (`suspended`, and the `tool-call-approval` and
+   * `tool-call-suspended` chunks), and any after them, back until {@link releaseHeld}: the step
+   * records the pending decision first, so a client that resumes the instant it sees one of them
+   * finds the run waiting for it.
    */
   holdSuspendedEvents(): void {
     this.#holdSuspended = true;
@@ -55,7 +57,11 @@ export class StepPublisher extends PubSub {
     event: Omit<Event, "id" | "createdAt">,
     options?: { localOnly?: boolean },
   ): Promise<void> {
-    if (this.#holdSuspended && event.type === "suspended") {
+    const requestsDecision =
+      event.type === "suspended" ||
+      ((event.data as { type?: string } | undefined)?.type ?? "").match(/^tool-call-(approval|suspended)$/) !== null;
+    // Once one event is held, later ones wait behind it, so the stream keeps its order.
+    if (this.#holdSuspended && (requestsDecision || this.#held.length > 0)) {
       this.#held.push({ topic, event });
       return;
     }
