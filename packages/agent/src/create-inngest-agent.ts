@@ -30,6 +30,8 @@ import { RunRecords } from "./internal/run-records.ts";
 import { streamUntilIdle } from "./internal/until-idle.ts";
 
 const packageName = "@mastra/inngest-agent";
+/** When `resume()` sends its event again while the decided call still waits, in milliseconds. */
+const resumeResendDelaysMs = [1_000, 5_000, 30_000];
 const marker: unique symbol = Symbol.for("@mastra/inngest.agent");
 
 /**
@@ -405,7 +407,25 @@ export function createInngestAgent(options: CreateInngestAgentOptions): InngestA
         ...(record.threadId === undefined ? {} : { threadId: record.threadId }),
         ...(record.resourceId === undefined ? {} : { resourceId: record.resourceId }),
       });
-      await inngest.send({ name: resumeEventName(id), data: { runId, toolCallId: target.toolCallId } });
+      const signal = { name: resumeEventName(id), data: { runId, toolCallId: target.toolCallId } };
+      await inngest.send(signal);
+      // An event that arrives after the run's last check for decisions but before its wait began is
+      // only found at the next check, and waits grow to an hour: while the call still waits, the
+      // event is sent again a little later (best effort, from this process).
+      for (const delayMs of resumeResendDelaysMs) {
+        setTimeout(() => {
+          void records
+            .read(runId)
+            .then((latest) =>
+              latest?.pendingResumes.some(
+                (entry) => entry.toolCallId === target.toolCallId && entry.requestedAt === target.requestedAt,
+              )
+                ? inngest.send(signal)
+                : undefined,
+            )
+            .catch(() => {});
+        }, delayMs).unref();
+      }
       return {
         output: stream.output,
         fullStream: stream.output.fullStream as ReadableStream<unknown>,
