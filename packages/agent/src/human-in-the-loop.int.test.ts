@@ -58,6 +58,17 @@ class LostReplyCache extends InMemoryStreamCache {
   }
 }
 
+/** The results of the `tool-result` chunks of a stream, read to its end. */
+async function toolResultsOf(stream: ReadableStream<unknown>): Promise<unknown[]> {
+  const results: unknown[] = [];
+  for await (const chunk of stream as unknown as AsyncIterable<{ type: string; payload?: { result?: unknown } }>) {
+    if (chunk.type === "tool-result") {
+      results.push(chunk.payload?.result);
+    }
+  }
+  return results;
+}
+
 type Turn = { toolCalls: Array<{ toolName: string; args: Record<string, unknown> }> } | { text: string };
 
 function agentWith(id: string, turns: Turn[], tools: Record<string, unknown>): Agent {
@@ -195,16 +206,7 @@ describe("human in the loop", () => {
     const [request] = await untilSuspendedOrTimeout(started);
     expect(request?.type).toBe("tool-call-suspended");
     const resumed = await agents.suspend.resume(started.runId, { answer: "blue" });
-    const results: unknown[] = [];
-    for await (const chunk of resumed.fullStream as unknown as AsyncIterable<{
-      type: string;
-      payload?: { result?: unknown };
-    }>) {
-      if (chunk.type === "tool-result") {
-        results.push(chunk.payload?.result);
-      }
-    }
-    expect(results).toEqual([{ answer: "blue" }]);
+    expect(await toolResultsOf(resumed.fullStream)).toEqual([{ answer: "blue" }]);
     expect((executions.ask ?? 0) - before).toBe(2);
   });
 
@@ -296,16 +298,7 @@ describe("human in the loop", () => {
     const [request] = await untilSuspendedOrTimeout(first);
     expect(request?.type).toBe("tool-call-suspended");
     const second = await agents.autoResume.stream("blue", { memory, autoResumeSuspendedTools: true });
-    const results: unknown[] = [];
-    for await (const chunk of second.output.fullStream as unknown as AsyncIterable<{
-      type: string;
-      payload?: { result?: unknown };
-    }>) {
-      if (chunk.type === "tool-result") {
-        results.push(chunk.payload?.result);
-      }
-    }
-    expect(results).toEqual([{ answer: "blue" }]);
+    expect(await toolResultsOf(second.output.fullStream)).toEqual([{ answer: "blue" }]);
     expect(await second.output.text).toBe("Thanks.");
     expect((executions.ask ?? 0) - before).toBe(2);
   });
