@@ -26,6 +26,12 @@ export default defineConfig({
             "examples/*/src/**/*.test.ts",
           ],
           exclude: ["**/*.int.test.ts", "**/node_modules/**", "**/dist/**"],
+          // Type tests (`*.test-d.ts`) pin the public types: tsc checks them, and a type error fails the run.
+          typecheck: {
+            enabled: true,
+            include: ["packages/*/src/**/*.test-d.ts"],
+            tsconfig: "./tsconfig.typecheck.json",
+          },
         },
       },
       {

@@ -1,11 +1,20 @@
 export { createInngestAgent, isInngestAgent } from "./create-inngest-agent.ts";
 export type {
+  AgentOutput,
+  AnyAgent,
   CreateInngestAgentOptions,
-  InngestAgent,
+  InngestAgentCallbackName,
+  InngestAgentCallbacks,
+  InngestAgentFunctionOptions,
   InngestAgentMemoryOption,
   InngestAgentObserveOptions,
   InngestAgentResumeOptions,
   InngestAgentStreamOptions,
+} from "./inngest-agent-options.ts";
+export type {
+  InngestAgent,
+  InngestAgentMembers,
+  InngestAgentRecoveryResult,
   InngestAgentStreamResult,
   PrepareResult,
 } from "./inngest-agent-types.ts";

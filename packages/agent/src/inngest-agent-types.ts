@@ -1,97 +1,24 @@
 import type { Agent } from "@mastra/core/agent";
+import type { MessageListInput } from "@mastra/core/agent/message-list";
 import type { MastraServerCache } from "@mastra/core/cache";
-import type { PubSub } from "@mastra/core/events";
 import type { Mastra } from "@mastra/core/mastra";
-import type { RequestContext } from "@mastra/core/request-context";
-import type { MastraModelOutput } from "@mastra/core/stream";
+import type { ChunkType, MastraModelOutput } from "@mastra/core/stream";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { Inngest, InngestFunction } from "inngest";
+import type {
+  AgentOutput,
+  AnyAgent,
+  InngestAgentObserveOptions,
+  InngestAgentResumeOptions,
+  InngestAgentStreamOptions,
+} from "./inngest-agent-options.ts";
 
-/** Options of `createInngestAgent`. */
-export interface CreateInngestAgentOptions {
-  /** The Mastra agent whose loop runs on Inngest. */
-  // biome-ignore lint/suspicious/noExplicitAny: an agent with any tools and output type is accepted
-  agent: Agent<string, any, any>;
-  /** The Inngest client that serves and triggers the loop function. */
-  inngest: Inngest.Any;
-  /**
-   * The durable agent's id: its key in Mastra, its function id and event names. Must match
-   * `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`.
-   * @default agent.id
-   */
-  id?: string;
-  /**
-   * The durable agent's display name.
-   * @default agent.name
-   */
-  name?: string;
-  /**
-   * The live transport of stream events; wrapped by the stream cache.
-   * @default an InngestPubSub on `inngest` (Inngest Realtime)
-   */
-  pubsub?: PubSub;
-  /**
-   * The history of stream events and the run records. Share one across processes (Redis) for
-   * `observe()` and `resume()` from any process.
-   * @default the Mastra instance's cache, else an in-memory cache
-   */
-  cache?: MastraServerCache;
-  /** The Mastra instance; set automatically when the agent is registered with one. */
-  mastra?: Mastra;
-  /**
-   * Inngest options of the loop function: `retries` (default 3), `concurrency` (with `key`),
-   * `throttle`, `rateLimit`, `priority`, `idempotency`, `timeouts`, `debounce`, `singleton`.
-   */
-  functionOptions?: Record<string, unknown>;
-  /**
-   * How long a run waits for `resume()` decisions (tool approval, `suspend()`), in milliseconds;
-   * then it ends with `RESUME_EXPIRED`. Inngest's plan limit on waits is the ceiling.
-   * @default 86_400_000 (one day)
-   */
-  waitTimeoutMs?: number;
-}
-
-/** The memory of a run: Mastra's `{ thread, resource }` or the reference's `{ threadId, resourceId }`. */
-export type InngestAgentMemoryOption =
-  | { thread: string | { id: string }; resource: string; options?: Record<string, unknown> }
-  | { threadId: string; resourceId: string; options?: Record<string, unknown> };
-
-/** Options of `stream()`: the plain agent's stream options, plus the run id and abort signal. */
-export interface InngestAgentStreamOptions {
-  /** The run's id; generated when absent. A run id already used (within retention) is refused with `RUN_IN_USE`. */
-  runId?: string;
-  instructions?: unknown;
-  context?: unknown[];
-  memory?: InngestAgentMemoryOption;
-  requestContext?: RequestContext;
-  maxSteps?: number;
-  toolsets?: Record<string, unknown>;
-  clientTools?: Record<string, unknown>;
-  toolChoice?: unknown;
-  modelSettings?: Record<string, unknown>;
-  requireToolApproval?: boolean;
-  autoResumeSuspendedTools?: boolean;
-  toolCallConcurrency?: number;
-  includeRawChunks?: boolean;
-  maxProcessorRetries?: number;
-  /** Keeps `fullStream` open across background-task continuations until the agent is idle (core's semantics); `maxIdleMs` defaults to 5 minutes. */
-  untilIdle?: boolean | { maxIdleMs?: number };
-  /** Aborts the run wherever its steps execute. */
-  abortSignal?: AbortSignal;
-  onChunk?: (chunk: unknown) => void | Promise<void>;
-  onStepFinish?: (result: unknown) => void | Promise<void>;
-  onFinish?: (result: unknown) => void | Promise<void>;
-  onError?: (error: unknown) => void | Promise<void>;
-  onSuspended?: (data: unknown) => void | Promise<void>;
-  [option: string]: unknown;
-}
-
-/** What `stream()` and `observe()` return. */
-export interface InngestAgentStreamResult {
+/** What `stream()`, `observe()` and `resume()` return. */
+export interface InngestAgentStreamResult<OUTPUT = undefined> {
   /** The model output, as the plain agent's `stream()` gives it (`text`, `usage`, `finishReason`, ...). */
-  output: MastraModelOutput<unknown>;
+  output: MastraModelOutput<OUTPUT>;
   /** The stream of chunks. */
-  fullStream: ReadableStream<unknown>;
+  readonly fullStream: ReadableStream<ChunkType<OUTPUT>>;
   /** The run's id. */
   runId: string;
   /** The memory thread, when the run has one. */
@@ -104,54 +31,90 @@ export interface InngestAgentStreamResult {
   abort: () => Promise<void>;
 }
 
-/** Options of `observe()`. */
-export interface InngestAgentObserveOptions {
-  /** Where to start: an index, or `'latest'` for the tail; from the beginning when absent. */
-  offset?: number | "latest";
-  onChunk?: (chunk: unknown) => void | Promise<void>;
-  onStepFinish?: (result: unknown) => void | Promise<void>;
-  onFinish?: (result: unknown) => void | Promise<void>;
-  onError?: (error: unknown) => void | Promise<void>;
-  onSuspended?: (data: unknown) => void | Promise<void>;
-}
-
-/** Options of `resume()`. */
-export interface InngestAgentResumeOptions extends InngestAgentObserveOptions {
-  /** Which waiting tool call the decision is for; required when several wait. */
-  toolCallId?: string;
-  threadId?: string;
-  resourceId?: string;
-}
-
 /** What `prepare()` returns: the run input, without starting the run. */
 export interface PrepareResult {
+  /** The run's id. */
   runId: string;
+  /** The id of the assistant message the run answers in. */
   messageId: string;
-  /** Send it as the data of the agent's run event (`mastra-inngest/agent.<id>.run`) to start the run. */
+  /** Send it as the data of the agent's run event (`runEventName`) to start the run. */
   workflowInput: Record<string, unknown>;
+  /** The memory thread, when the run has one. */
   threadId?: string;
+  /** The memory resource, when the run has one. */
   resourceId?: string;
 }
 
-/** A Mastra agent whose loop runs as durable Inngest steps. Other members forward to `agent`. */
-export interface InngestAgent {
+/** What `recoverActiveRuns()` returns: Inngest re-drives its runs itself, so nothing is recovered here. */
+export interface InngestAgentRecoveryResult {
+  /** The runs restarted: always none. */
+  recovered: Array<{ runId: string }>;
+  /** How many restarted. */
+  succeeded: number;
+  /** How many failed to restart. */
+  failed: number;
+}
+
+/** The members a durable agent adds to, or puts in place of, those of the agent it wraps. */
+export interface InngestAgentMembers<TAgent extends AnyAgent = AnyAgent> {
+  /** The durable agent's id: its key in Mastra, its function id and event names. */
   readonly id: string;
+  /** The durable agent's display name. */
   readonly name: string;
-  // biome-ignore lint/suspicious/noExplicitAny: an agent with any tools and output type is accepted
-  readonly agent: Agent<string, any, any>;
+  /** The wrapped agent. */
+  readonly agent: TAgent;
+  /** The Inngest client that serves and triggers the loop function. */
   readonly inngest: Inngest.Any;
   /** The resolved cache. */
   readonly cache: MastraServerCache;
   /** The stream cache over the transport. */
   readonly pubsub: CachingPubSub;
-  stream(messages: unknown, options?: InngestAgentStreamOptions): Promise<InngestAgentStreamResult>;
-  observe(runId: string, options?: InngestAgentObserveOptions): Promise<InngestAgentStreamResult>;
-  prepare(messages: unknown, options?: InngestAgentStreamOptions): Promise<PrepareResult>;
-  /** Continues a suspended run (tool approval or `suspend()`). */
-  resume(runId: string, resumeData: unknown, options?: InngestAgentResumeOptions): Promise<InngestAgentStreamResult>;
-  /** The Inngest functions to serve for this agent. */
-  getInngestFunctions(): InngestFunction.Any[];
   /** The event that starts a run; its data is `prepare()`'s `workflowInput`. */
   readonly runEventName: string;
-  [member: string]: unknown;
+  /** Starts a durable run and streams it, as the plain agent's `stream()` does. */
+  stream<OUTPUT = AgentOutput<TAgent>>(
+    messages: MessageListInput,
+    options?: InngestAgentStreamOptions<OUTPUT>,
+  ): Promise<InngestAgentStreamResult<OUTPUT>>;
+  /** Streams a run that is already going (or ended), from `offset`, with replay. */
+  observe<OUTPUT = AgentOutput<TAgent>>(
+    runId: string,
+    options?: InngestAgentObserveOptions<OUTPUT>,
+  ): Promise<InngestAgentStreamResult<OUTPUT>>;
+  /** The run input, without starting the run. */
+  prepare<OUTPUT = AgentOutput<TAgent>>(
+    messages: MessageListInput,
+    options?: InngestAgentStreamOptions<OUTPUT>,
+  ): Promise<PrepareResult>;
+  /** Continues a suspended run (tool approval or `suspend()`) and streams the rest of it. */
+  resume<OUTPUT = AgentOutput<TAgent>>(
+    runId: string,
+    resumeData: unknown,
+    options?: InngestAgentResumeOptions<OUTPUT>,
+  ): Promise<InngestAgentStreamResult<OUTPUT>>;
+  /** The Inngest functions to serve for this agent. */
+  getInngestFunctions(): InngestFunction.Any[];
+  /** Durable agents on Inngest register no Mastra workflows. */
+  getDurableWorkflows(): [];
+  /** Sets the Mastra instance (once); Mastra calls it when the agent is registered. */
+  __setMastra(mastra: Mastra): void;
+  /** Inngest recovers its runs itself: nothing to do. */
+  recover(runId: string): Promise<void>;
+  /** Inngest recovers its runs itself: nothing to do. */
+  recoverActiveRuns(): Promise<InngestAgentRecoveryResult>;
 }
+
+/**
+ * A Mastra agent whose loop runs as durable Inngest steps: the wrapped agent's members with their
+ * own types (`generate`, `listTools`, `getMemory`, `getInstructions`, ...), and the durable
+ * members of {@link InngestAgentMembers} in place of the agent's `stream`, `id` and `name`.
+ */
+export type InngestAgent<TAgent extends AnyAgent = Agent> = Omit<ForwardedAgent<TAgent>, keyof InngestAgentMembers> &
+  InngestAgentMembers<TAgent>;
+
+/**
+ * The agent whose members are forwarded: `TAgent`, or the plain `Agent` when `TAgent` is `any`-typed
+ * (`ReturnType<typeof createInngestAgent>`), whose `any` callbacks would make every concrete
+ * durable agent incompatible with it.
+ */
+type ForwardedAgent<TAgent extends AnyAgent> = 0 extends 1 & AgentOutput<TAgent> ? Agent : TAgent;

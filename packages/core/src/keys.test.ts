@@ -55,6 +55,16 @@ describe("key layout", () => {
     expect(keys.control.events).toBe("myapp:{run-1}:agent.control.run-1:events");
   });
 
+  it("names the run's claim and each suspension's decision keys in the run's slot", () => {
+    const keys = createKeyLayout({ keyPrefix: "myapp" }).run("run-1");
+    expect(keys.claim).toBe("myapp:{run-1}:run:claim");
+    const decision = keys.decision("call 1/x", "2026-12-06T10:00:00.000Z");
+    expect(decision.list).toMatch(/^myapp:\{run-1\}:run:decision:tc_call_1_x_[0-9a-f]{24}:2026-12-06T10:00:00\.000Z$/);
+    expect(decision.claim).toBe(`${decision.list}:claim`);
+    expect(keySlot(decision.list)).toBe(keySlot(keys.record));
+    expect(() => keys.decision("call-1", "yesterday}")).toThrow(/requestedAt must be an ISO 8601/);
+  });
+
   it("uses the default prefix", () => {
     expect(createKeyLayout().keyPrefix).toBe(DEFAULT_KEY_PREFIX);
     expect(createKeyLayout().run("r").record.startsWith(`${DEFAULT_KEY_PREFIX}:`)).toBe(true);

@@ -1,6 +1,6 @@
 import { describeValue } from "./describe-value.ts";
 import { ErrorCode } from "./error-codes.ts";
-import { assertValidId } from "./ids.ts";
+import { assertValidId, toSafeToolCallId } from "./ids.ts";
 import { MastraInngestError } from "./mastra-inngest-error.ts";
 import { assertValidTopic, controlTopic, parseRunTopic, streamTopic } from "./topics.ts";
 
@@ -29,6 +29,14 @@ export interface TopicKeys {
 export interface RunKeys {
   /** The run record: status, pending resumes, ids, timestamps. */
   record: string;
+  /** The counter that claims the run id: the first claim counts 1, every later one more. */
+  claim: string;
+  /**
+   * The list of decisions recorded for one suspension of a tool call (`requestedAt` tells a call's
+   * suspensions apart), and the counter that claims it. Throws `INVALID_ID` for a tool call id or
+   * timestamp outside the id form once made safe.
+   */
+  decision(toolCallId: string, requestedAt: string): { list: string; claim: string };
   /** The history keys of the run's stream topic. */
   stream: TopicKeys;
   /** The history keys of the run's control topic. */
@@ -92,8 +100,14 @@ export function createKeyLayout(options: KeyLayoutOptions = {}): KeyLayout {
     topic: topicKeys,
     run(runId) {
       assertValidId("runId", runId);
+      const record = `${keyPrefix}:{${runId}}:run`;
       return {
-        record: `${keyPrefix}:{${runId}}:run`,
+        record,
+        claim: `${record}:claim`,
+        decision(toolCallId, requestedAt) {
+          const list = `${record}:decision:${toSafeToolCallId(toolCallId)}:${assertValidRequestedAt(requestedAt)}`;
+          return { list, claim: `${list}:claim` };
+        },
         stream: topicKeys(streamTopic(runId)),
         control: topicKeys(controlTopic(runId)),
       };
@@ -113,5 +127,18 @@ export function assertValidKeyPrefix(keyPrefix: unknown, packageName = "@mastra/
     `[${packageName}] keyPrefix must match ${KEY_PREFIX_PATTERN.source} (1-64 characters of letters, digits, ` +
       `'_', '.', ':' or '-', no braces), got ${describeValue(keyPrefix)}`,
     { code: ErrorCode.INVALID_OPTION },
+  );
+}
+
+/** The form of a suspension's `requestedAt`: an ISO 8601 timestamp, as `Date#toISOString` writes it. */
+const REQUESTED_AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+function assertValidRequestedAt(requestedAt: string): string {
+  if (REQUESTED_AT_PATTERN.test(requestedAt)) {
+    return requestedAt;
+  }
+  throw new MastraInngestError(
+    `[@mastra/inngest-core] requestedAt must be an ISO 8601 UTC timestamp such as 2026-01-01T00:00:00.000Z, got ${describeValue(requestedAt)}`,
+    { code: ErrorCode.INVALID_ID },
   );
 }

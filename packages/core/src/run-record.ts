@@ -1,3 +1,5 @@
+import type { ErrorCode } from "./error-codes.ts";
+
 /**
  * Where a run is in its life. `running` and `suspended` can change; `finished`, `failed` and
  * `aborted` are final.
@@ -66,5 +68,7 @@ export interface RunRecord {
     name: string;
     /** The error's message. */
     message: string;
+    /** The code of the error, when it is one of {@link ErrorCode} (`RESUME_EXPIRED` for an expired wait). */
+    code?: ErrorCode;
   };
 }

@@ -3,7 +3,8 @@
  * the steps, and cannot reach another process. Returns their names, so a worker elsewhere can fail
  * the run with an error naming them instead of silently running without them.
  */
-export function callerOnlyOptions(options: Record<string, unknown>): string[] {
+export function callerOnlyOptions(given: object): string[] {
+  const options: Record<string, unknown> = Object.fromEntries(Object.entries(given));
   const names: string[] = [];
   for (const name of [
     "prepareStep",

@@ -5,7 +5,6 @@ import {
   type PendingResume,
   type RunRecord,
   type RunStatus,
-  toSafeToolCallId,
 } from "@mastra/inngest-core";
 
 /** A decision recorded by `resume()` for one suspension of a tool call. */
@@ -33,16 +32,13 @@ export class RunRecords {
    * any cache, through its counter), so two `stream()` calls can never start the same run.
    */
   async claim(runId: string): Promise<boolean> {
-    return (await this.#cache().increment(`${this.#layout.run(runId).record}:claim`)) === 1;
+    return (await this.#cache().increment(this.#layout.run(runId).claim)) === 1;
   }
 
   /** Whether a run id was ever claimed or recorded (within retention). */
   async exists(runId: string): Promise<boolean> {
     const keys = this.#layout.run(runId);
-    const [record, claim] = await Promise.all([
-      this.#cache().get(keys.record),
-      this.#cache().get(`${keys.record}:claim`),
-    ]);
+    const [record, claim] = await Promise.all([this.#cache().get(keys.record), this.#cache().get(keys.claim)]);
     return (record !== undefined && record !== null) || (claim !== undefined && claim !== null);
   }
 
@@ -90,14 +86,14 @@ export class RunRecords {
    * is lost, the decision is stored all the same and a retried `resume()` learns it was decided.
    */
   async recordDecision(runId: string, pending: PendingResume, decision: RecordedDecision): Promise<boolean> {
-    const key = this.#decisionKey(runId, pending);
-    const index = await this.#cache().listPushIndexed(key, `${key}:claim`, { ...decision });
+    const keys = this.#decisionKeys(runId, pending);
+    const index = await this.#cache().listPushIndexed(keys.list, keys.claim, { ...decision });
     return index === 0;
   }
 
   /** The decision of one suspension, if any: the one pushed first, whatever came after it. */
   async readDecision(runId: string, pending: PendingResume): Promise<RecordedDecision | undefined> {
-    const entries = (await this.#cache().listFromTo(this.#decisionKey(runId, pending), 0)) as Array<
+    const entries = (await this.#cache().listFromTo(this.#decisionKeys(runId, pending).list, 0)) as Array<
       RecordedDecision & { index?: number }
     >;
     // By index, not position: a cache whose indexed push is not atomic may store a later one first.
@@ -109,13 +105,13 @@ export class RunRecords {
     return decision;
   }
 
-  #decisionKey(runId: string, pending: PendingResume): string {
-    return `${this.#layout.run(runId).record}:decision:${toSafeToolCallId(pending.toolCallId)}:${pending.requestedAt}`;
+  #decisionKeys(runId: string, pending: PendingResume): { list: string; claim: string } {
+    return this.#layout.run(runId).decision(pending.toolCallId, pending.requestedAt);
   }
 
   /** Removes the run's record and claim. */
   async remove(runId: string): Promise<void> {
-    const record = this.#layout.run(runId).record;
-    await Promise.all([this.#cache().delete(record), this.#cache().delete(`${record}:claim`)]);
+    const keys = this.#layout.run(runId);
+    await Promise.all([this.#cache().delete(keys.record), this.#cache().delete(keys.claim)]);
   }
 }

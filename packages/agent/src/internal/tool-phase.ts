@@ -1,15 +1,19 @@
-import {
-  type DurableAgenticWorkflowInput,
-  type DurableLLMStepOutput,
-  type DurableToolCallInput,
-  type DurableToolCallOutput,
-  emitChunkEvent,
-  resolveDurableToolCallConcurrency,
-} from "@mastra/core/agent/durable";
-import type { PendingResume } from "@mastra/inngest-core";
+import type { DurableLLMStepOutput, DurableToolCallInput, DurableToolCallOutput } from "@mastra/core/agent/durable";
+import type { PubSub } from "@mastra/core/events";
+import { ErrorCode, type PendingResume, streamTopic } from "@mastra/inngest-core";
 import { NonRetriableError } from "inngest";
+import {
+  type CoreSteps,
+  isCoreBackgroundAcknowledgement,
+  publishChunk,
+  type RunInput,
+  type StepEnvironment,
+  toolCallConcurrency,
+} from "./core-durable/index.ts";
+import type { DurableStep } from "./loop-context.ts";
 import type { RecordedDecision, RunRecords } from "./run-records.ts";
 import type { StepPublisher } from "./step-publisher.ts";
+import { packageName } from "./stream-input.ts";
 
 /** The outcome of one execution of a tool step, as memoized. */
 export type ToolOutcome =
@@ -21,23 +25,21 @@ export interface ToolPhaseContext {
   agentId: string;
   runId: string;
   index: number;
-  input: DurableAgenticWorkflowInput;
+  input: RunInput;
   llm: DurableLLMStepOutput;
   records: RunRecords;
   /** How long the run waits for decisions, in engine milliseconds. */
   waitTimeoutMs: number;
   resumeEvent: string;
-  durable<Output>(
-    id: string,
-    work: (publisher: StepPublisher, parameters: Record<string | symbol, unknown>) => Promise<Output>,
-  ): Promise<Output>;
+  durable: DurableStep;
+  steps: CoreSteps;
+  /** Inngest's step tools: the decision checks and the waits are steps of their own. */
   step: {
-    run<Output>(id: string, work: () => Promise<Output>): Promise<Output>;
+    run<Output>(id: string, work: () => Promise<Output>): Promise<unknown>;
     waitForEvent(id: string, options: { event: string; if: string; timeout: string }): Promise<unknown>;
   };
-  toolStep: { execute(parameters: unknown): Promise<unknown> };
-  /** Keeps the run's stream history at least this many milliseconds. */
-  durableRetain?: (ttlMs: number) => Promise<void>;
+  /** The run's PubSub, whose history is kept at least as long as the run may wait. */
+  pubsub(): PubSub;
 }
 
 /**
@@ -60,28 +62,22 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
   const toolCalls = llm.toolCalls ?? [];
   // Core's rule: `toolCallConcurrency` (default 10), or one at a time when a tool may need a
   // decision. Parallel calls become parallel Inngest steps, named by position, so replays match.
-  const concurrency = Math.max(
-    1,
-    resolveDurableToolCallConcurrency({
-      options: context.input.options,
-      toolsMetadata: context.input.toolsMetadata,
-      toolCalls,
-    } as never),
-  );
+  const concurrency = Math.max(1, toolCallConcurrency(context.input, toolCalls));
   for (let start = 0; start < toolCalls.length; start += concurrency) {
     const batch = toolCalls.slice(start, start + concurrency);
     const outcomes = await Promise.all(
       batch.map((toolCall, offset) =>
-        context.durable<ToolOutcome>(`tool:${index}:${start + offset}`, (publisher, parameters) =>
-          executeTool(context, publisher, parameters, toolCall, undefined),
+        context.durable<ToolOutcome>(`tool:${index}:${start + offset}`, (publisher, environment) =>
+          executeTool(context, publisher, environment, toolCall, undefined),
         ),
       ),
     );
-    outcomes.forEach((outcome, offset) => {
+    batch.forEach((toolCall, offset) => {
       const position = start + offset;
+      const outcome = outcomes[offset] as ToolOutcome;
       if (outcome.suspended) {
         waiting.set(position, {
-          toolCall: batch[offset] as DurableToolCallInput,
+          toolCall,
           pending: outcome.pending,
           suspendData: outcome.suspendData,
         });
@@ -92,7 +88,7 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
   }
   let waitedSeconds = 0;
   for (let round = 0; waiting.size > 0; round++) {
-    const decisions = await context.step.run(`decisions:${index}:${round}`, async () => {
+    const decisions = (await context.step.run(`decisions:${index}:${round}`, async () => {
       const found: Record<number, RecordedDecision> = {};
       for (const [position, { pending }] of waiting) {
         const decision = await context.records.readDecision(context.runId, pending);
@@ -101,7 +97,7 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
         }
       }
       return found;
-    });
+    })) as Record<number, RecordedDecision>;
     const decided = Object.entries(decisions);
     for (const [positionText, decision] of decided) {
       const position = Number(positionText);
@@ -111,8 +107,8 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
       }
       const outcome = await context.durable<ToolOutcome>(
         `tool:${index}:${position}:resume:${round}`,
-        (publisher, parameters) =>
-          executeTool(context, publisher, parameters, entry.toolCall, {
+        (publisher, environment) =>
+          executeTool(context, publisher, environment, entry.toolCall, {
             resumeData: decision.resumeData,
             suspendData: entry.suspendData,
           }),
@@ -130,11 +126,15 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
     if (waitedSeconds * 1000 >= context.waitTimeoutMs) {
       await context.step.run(`expire:${index}`, async () => {
         await context.records.write(context.runId, context.agentId, "failed", {
-          error: { name: "RESUME_EXPIRED", message: `no decision arrived within ${context.waitTimeoutMs} ms` },
+          error: {
+            name: "MastraInngestError",
+            code: ErrorCode.RESUME_EXPIRED,
+            message: `no decision arrived within ${context.waitTimeoutMs} ms`,
+          },
         });
       });
       throw new NonRetriableError(
-        `[@mastra/inngest-agent] run ${context.runId} waited ${context.waitTimeoutMs} ms for a decision (waitTimeoutMs) and none arrived`,
+        `[${packageName}] run ${context.runId} waited ${context.waitTimeoutMs} ms for a decision (waitTimeoutMs) and none arrived`,
       );
     }
     const slice = Math.min(
@@ -155,38 +155,38 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
 async function executeTool(
   context: ToolPhaseContext,
   publisher: StepPublisher,
-  parameters: Record<string | symbol, unknown>,
+  environment: StepEnvironment,
   toolCall: DurableToolCallInput,
   resume: { resumeData: unknown; suspendData: unknown } | undefined,
 ): Promise<ToolOutcome> {
   let suspendData: unknown;
   let suspended = false;
   publisher.holdSuspendedEvents();
-  const output = (await context.toolStep.execute({
-    ...parameters,
-    inputData: { ...toolCall, stepSpanData: context.llm.stepSpanData },
-    getInitData: () => context.input,
-    suspend: async (payload: unknown) => {
-      suspended = true;
-      suspendData = payload;
+  const output = await context.steps.tool(
+    environment,
+    { ...toolCall, stepSpanData: context.llm.stepSpanData },
+    {
+      getInitData: () => context.input,
+      suspend: async (payload: unknown) => {
+        suspended = true;
+        suspendData = payload;
+      },
+      ...(resume === undefined ? {} : { resumeData: resume.resumeData, suspendData: resume.suspendData }),
     },
-    ...(resume === undefined ? {} : { resumeData: resume.resumeData, suspendData: resume.suspendData }),
-  })) as DurableToolCallOutput;
+  );
   if (!suspended) {
     if (isBackgroundAcknowledgement(publisher, toolCall.toolCallId, output)) {
       // Core's durable tool step returns the acknowledgement without a tool-result chunk; the plain
       // agent streams one, and clients that pair calls with results wait for it.
-      await emitChunkEvent(publisher, context.runId, {
+      await publishChunk(publisher, context.runId, {
         type: "tool-result",
-        runId: context.runId,
-        from: "AGENT",
         payload: {
           toolCallId: toolCall.toolCallId,
           toolName: toolCall.toolName,
           args: output.args,
           result: output.result,
         },
-      } as never);
+      });
     }
     await publisher.releaseHeld();
     if (resume !== undefined) {
@@ -204,14 +204,10 @@ async function executeTool(
   };
   await context.records.addPending(context.runId, context.agentId, pending);
   // Keep the run's stream history at least as long as it may wait.
-  await (context.durableRetain?.(context.waitTimeoutMs) ?? Promise.resolve());
+  await retainHistory(context.pubsub(), context.runId, context.waitTimeoutMs);
   await publisher.releaseHeld();
   return { suspended: true, pending, suspendData };
 }
-
-// Core's acknowledgements of a background dispatch, including a retried step that restarted the
-// task it had dispatched, and a resumed suspended task: both publish no `background-task-started`.
-const backgroundAcknowledgement = /^Background task (started|restarted|resumed)\. Task ID: /;
 
 /** Whether the tool step answered the call with a background acknowledgement and streamed no result for it. */
 function isBackgroundAcknowledgement(
@@ -222,9 +218,11 @@ function isBackgroundAcknowledgement(
   if (publisher.answered(toolCallId) || output.error !== undefined) {
     return false;
   }
-  const result = (output as { result?: unknown }).result;
-  return (
-    publisher.dispatchedToBackground(toolCallId) ||
-    (typeof result === "string" && backgroundAcknowledgement.test(result))
-  );
+  return publisher.dispatchedToBackground(toolCallId) || isCoreBackgroundAcknowledgement(output.result);
+}
+
+/** Keeps a run's stream history at least `ttlMs`, when the PubSub keeps history (the stream cache does). */
+async function retainHistory(pubsub: PubSub, runId: string, ttlMs: number): Promise<void> {
+  const retaining = pubsub as PubSub & { retain?: (topic: string, ttlMs: number) => Promise<void> };
+  await retaining.retain?.(streamTopic(runId), ttlMs);
 }

@@ -1,0 +1,140 @@
+import type { Agent, AgentMemoryOption } from "@mastra/core/agent";
+import type {
+  AgentStepFinishEventData,
+  AgentSuspendedEventData,
+  DurableAgentStreamOptions,
+} from "@mastra/core/agent/durable";
+import type { MastraServerCache } from "@mastra/core/cache";
+import type { PubSub } from "@mastra/core/events";
+import type { Mastra } from "@mastra/core/mastra";
+import type { ChunkType, MastraOnFinishCallback } from "@mastra/core/stream";
+import type { Inngest, InngestFunction } from "inngest";
+
+/** Any Mastra agent, whatever its id, tools and output type. */
+// biome-ignore lint/suspicious/noExplicitAny: an agent with any id, tools and output type is accepted
+export type AnyAgent = Agent<any, any, any>;
+
+/** The structured output type of an agent: `undefined` for a text agent. */
+// biome-ignore lint/suspicious/noExplicitAny: only the output type is read
+export type AgentOutput<TAgent extends AnyAgent> = TAgent extends Agent<any, any, infer TOutput> ? TOutput : undefined;
+
+/**
+ * Inngest options of the loop function. The loop owns `id`, `triggers`, `cancelOn` and
+ * `onFailure`; `batchEvents` would hand the loop several runs at once, which it does not run.
+ */
+export type InngestAgentFunctionOptions = Omit<
+  InngestFunction.Options,
+  "id" | "triggers" | "cancelOn" | "onFailure" | "batchEvents"
+>;
+
+/** Options of `createInngestAgent`. */
+export interface CreateInngestAgentOptions<TAgent extends AnyAgent = AnyAgent> {
+  /** The Mastra agent whose loop runs on Inngest. */
+  agent: TAgent;
+  /** The Inngest client that serves and triggers the loop function. */
+  inngest: Inngest.Any;
+  /**
+   * The durable agent's id: its key in Mastra, its function id and event names. Must match
+   * `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`.
+   * @default agent.id
+   */
+  id?: string;
+  /**
+   * The durable agent's display name.
+   * @default agent.name
+   */
+  name?: string;
+  /**
+   * The live transport of stream events; wrapped by the stream cache.
+   * @default an InngestPubSub on `inngest` (Inngest Realtime)
+   */
+  pubsub?: PubSub;
+  /**
+   * The history of stream events and the run records. Share one across processes (Redis) for
+   * `observe()` and `resume()` from any process.
+   * @default the Mastra instance's cache, else an in-memory cache
+   */
+  cache?: MastraServerCache;
+  /** The Mastra instance; set automatically when the agent is registered with one. */
+  mastra?: Mastra;
+  /**
+   * Inngest options of the loop function: `retries` (default 3), `concurrency` (with `key`),
+   * `throttle`, `rateLimit`, `priority`, `idempotency`, `timeouts`, `debounce`, `singleton`, ...
+   * @default { retries: 3 }
+   */
+  functionOptions?: InngestAgentFunctionOptions;
+  /**
+   * How long a run waits for `resume()` decisions (tool approval, `suspend()`), in milliseconds;
+   * then it ends with `RESUME_EXPIRED`. Inngest's plan limit on waits is the ceiling.
+   * @default 86_400_000 (one day)
+   */
+  waitTimeoutMs?: number;
+}
+
+type CoreStreamOptions<OUTPUT> = DurableAgentStreamOptions<OUTPUT>;
+
+/**
+ * The callbacks of a durable stream, with core's argument types. Core awaits what a callback
+ * returns and ignores its value, so any return type is accepted (`chunk => chunks.push(chunk)`).
+ */
+export interface InngestAgentCallbacks<OUTPUT = undefined> {
+  /** Called with every chunk, in order. */
+  onChunk?: (chunk: ChunkType<OUTPUT>) => unknown;
+  /** Called when a step (one LLM call and its tool calls) finishes. */
+  onStepFinish?: (result: AgentStepFinishEventData) => unknown;
+  /** Called once when the run finishes, with its text, steps, usage and finish reason. */
+  onFinish?: (...args: Parameters<MastraOnFinishCallback<OUTPUT>>) => unknown;
+  /** Called when the run fails. */
+  onError?: (...args: Parameters<NonNullable<CoreStreamOptions<OUTPUT>["onError"]>>) => unknown;
+  /** Called when the run waits for a decision (tool approval or `suspend()`). */
+  onSuspended?: (data: AgentSuspendedEventData) => unknown;
+}
+
+/** The names of {@link InngestAgentCallbacks}. */
+export type InngestAgentCallbackName = keyof InngestAgentCallbacks;
+
+/**
+ * The memory of a run: Mastra's `{ thread, resource }`, or the reference's `{ threadId, resourceId }`.
+ */
+export type InngestAgentMemoryOption =
+  | AgentMemoryOption
+  | (Omit<AgentMemoryOption, "thread" | "resource"> & {
+      /** The memory thread's id. */
+      threadId: string;
+      /** The memory resource's id (the user, for example). */
+      resourceId?: string;
+    });
+
+/**
+ * Options of `stream()` and `prepare()`: core's durable stream options (themselves
+ * `AgentExecutionOptions` of the plain agent), with the reference's memory form beside Mastra's.
+ */
+export type InngestAgentStreamOptions<OUTPUT = undefined> = Omit<
+  CoreStreamOptions<OUTPUT>,
+  "_skipBgTaskWait" | "memory" | InngestAgentCallbackName
+> &
+  InngestAgentCallbacks<OUTPUT> & {
+    /**
+     * The run's id; generated when absent. A run id already used (within retention) is refused
+     * with `RUN_IN_USE`. Must match `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`.
+     */
+    runId?: string;
+    /** The memory thread and resource of the run. */
+    memory?: InngestAgentMemoryOption;
+  };
+
+/** Options of `observe()`. */
+export interface InngestAgentObserveOptions<OUTPUT = undefined> extends InngestAgentCallbacks<OUTPUT> {
+  /** Where to start: an index, or `'latest'` for the tail; from the beginning when absent. */
+  offset?: number | "latest";
+}
+
+/** Options of `resume()`. */
+export interface InngestAgentResumeOptions<OUTPUT = undefined> extends InngestAgentCallbacks<OUTPUT> {
+  /** Which waiting tool call the decision is for; required when several wait. */
+  toolCallId?: string;
+  /** The memory thread of the run, as the reference passes it. */
+  threadId?: string;
+  /** The memory resource of the run, as the reference passes it. */
+  resourceId?: string;
+}

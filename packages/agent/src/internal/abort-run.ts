@@ -1,0 +1,20 @@
+import { streamTopic } from "@mastra/inngest-core";
+import { cancelEventName } from "./agent-events.ts";
+import type { AgentRuntime } from "./agent-runtime.ts";
+import { requestAbort } from "./core-durable/index.ts";
+
+/**
+ * Aborts a run wherever its steps execute: core's abort request (for a step in progress), the
+ * cancel event (Inngest stops the function), and an `abort` event on the stream, since the run may
+ * be cancelled before any step sees the request; then the record says `aborted`.
+ */
+export async function abortRun(runtime: AgentRuntime, runId: string): Promise<void> {
+  const transport = runtime.pubsub();
+  await requestAbort(transport, runId);
+  await runtime.inngest.send({ name: cancelEventName(runtime.id), data: { runId } });
+  // A producer key of its own, so a repeated abort() is stored once.
+  const event = { type: "abort", runId, data: { steps: [] }, producer: { stepId: "abort", attempt: 0, sequence: 0 } };
+  await transport.publish(streamTopic(runId), event);
+  await transport.flush();
+  await runtime.records.write(runId, runtime.id, "aborted");
+}

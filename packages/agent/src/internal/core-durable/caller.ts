@@ -1,0 +1,177 @@
+import {
+  createDurableAgentStream,
+  globalRunRegistry,
+  type PreparationResult,
+  prepareForDurableExecution,
+  publishAbortRequest,
+  type RunRegistryEntry,
+  runDurableStreamUntilIdle,
+} from "@mastra/core/agent/durable";
+import type { MessageListInput } from "@mastra/core/agent/message-list";
+import type { PubSub } from "@mastra/core/events";
+import type { Mastra } from "@mastra/core/mastra";
+import type { RequestContext } from "@mastra/core/request-context";
+import type { MastraModelOutput } from "@mastra/core/stream";
+import type { AnyAgent, InngestAgentStreamOptions } from "../../inngest-agent-options.ts";
+import type { InngestAgentStreamResult } from "../../inngest-agent-types.ts";
+
+import type { CallerEntryFields, RunInput } from "./run-input.ts";
+
+// The one place where this package calls `@mastra/core/agent/durable`. Core's durable pieces are
+// typed for its own workflow engine (step contexts, registry entries with fields it sets itself);
+// each cast below says which of those shapes this package fills in part, and why that is enough.
+/** A run prepared in the caller's process: core's preparation and the input the loop receives. */
+export interface PreparedRun {
+  result: PreparationResult;
+  input: RunInput;
+}
+
+/**
+ * Prepares a run in the caller's process: memory, processors, tools, the serializable input. An
+ * input processor's tripwire is decided here; it travels with the input, since a worker in another
+ * process has no registry entry to find it in.
+ */
+export async function prepareRun(options: {
+  agent: AnyAgent;
+  messages: MessageListInput;
+  streamOptions: Record<string, unknown>;
+  runId: string;
+  requestContext: RequestContext | undefined;
+  mastra: Mastra | undefined;
+  durableAgentId: string;
+  durableAgentName: string;
+}): Promise<PreparedRun> {
+  const { streamOptions, requestContext, mastra, ...rest } = options;
+  const result = await prepareForDurableExecution({
+    ...rest,
+    // The options are core's own execution options (the types of this package derive from them),
+    // with the closures core parks on the registry entry; they are only read, never narrowed.
+    options: streamOptions as never,
+    ...(requestContext === undefined ? {} : { requestContext }),
+    ...(mastra === undefined ? {} : { mastra }),
+  });
+  const input: RunInput = result.workflowInput;
+  // Core sets `tripwire` on the entry without declaring it.
+  const tripwire = (result.registryEntry as RunRegistryEntry & CallerEntryFields).tripwire;
+  if (tripwire !== undefined) {
+    input.tripwire = tripwire;
+  }
+  return { result, input };
+}
+
+/**
+ * Registers the caller's run in core's run registry, with the abort controller the loop checks,
+ * so core's steps in this process find the caller's model, tools and processors.
+ */
+export function registerCallerRun(runId: string, prepared: PreparationResult, abortController: AbortController): void {
+  const entry: RunRegistryEntry & CallerEntryFields = {
+    ...prepared.registryEntry,
+    messageList: prepared.messageList,
+    abortController,
+    abortSignal: abortController.signal,
+  };
+  globalRunRegistry.set(runId, entry);
+}
+
+/** Removes a run's registry entry in this process. */
+export function releaseRegisteredRun(runId: string): void {
+  globalRunRegistry.delete(runId);
+}
+
+/** What the caller's registry entry holds for the loop's early stop: `stopWhen` and the abort signal. */
+export function callerStopConditions(runId: string): {
+  stopWhen: Array<(state: { steps: unknown[] }) => boolean | Promise<boolean>>;
+  aborted: boolean;
+} {
+  const entry = globalRunRegistry.get(runId) as (RunRegistryEntry & CallerEntryFields) | undefined;
+  const stopWhen = entry?.stopWhen;
+  // Core's `StopCondition` takes the AI SDK's step results; the loop passes core's step records,
+  // which is what core's own durable loop passes too.
+  const conditions = (stopWhen === undefined ? [] : Array.isArray(stopWhen) ? stopWhen : [stopWhen]) as Array<
+    (state: { steps: unknown[] }) => boolean | Promise<boolean>
+  >;
+  return { stopWhen: conditions, aborted: entry?.abortSignal?.aborted === true };
+}
+
+/** The caller-side settings a stream needs from preparation (output processors, structured output). */
+export function preparedStreamExtras(prepared: PreparationResult): Record<string, unknown> {
+  const entry = prepared.registryEntry as RunRegistryEntry & CallerEntryFields;
+  return {
+    structuredOutput: entry.structuredOutput,
+    outputProcessors: entry.outputProcessors,
+    requestContext: entry.requestContext,
+    messageList: prepared.messageList,
+  };
+}
+
+/** Settings of {@link openCoreStream}. */
+export interface CoreStreamSettings {
+  pubsub: PubSub;
+  runId: string;
+  messageId: string;
+  model: { modelId?: string | undefined; provider?: string | undefined };
+  threadId?: string | undefined;
+  resourceId?: string | undefined;
+  offset?: number | "latest" | undefined;
+  /** Callbacks and core stream options (`closeOnSuspend`, `hideSignals`, ...), passed as given. */
+  options: Record<string, unknown>;
+}
+
+/** A stream over a run's topic, as core's stream adapter gives it. */
+export interface CoreStream<OUTPUT = unknown> {
+  output: MastraModelOutput<OUTPUT>;
+  cleanup: () => void;
+  ready: Promise<void>;
+}
+
+/** Opens core's stream adapter on the run's topic: the output the plain agent's `stream()` returns. */
+export function openCoreStream<OUTPUT>(settings: CoreStreamSettings): CoreStream<OUTPUT> {
+  const { options, offset, model, threadId, resourceId, ...rest } = settings;
+  return createDurableAgentStream<OUTPUT>({
+    ...rest,
+    model: { modelId: model.modelId, provider: model.provider, version: "v3" },
+    ...(threadId === undefined ? {} : { threadId }),
+    ...(resourceId === undefined ? {} : { resourceId }),
+    // Core's adapter reads `'latest'` too, though its type names only numbers.
+    ...(offset === undefined ? {} : { offset: offset as number }),
+    ...options,
+  });
+}
+
+/** Asks the process that executes the run to abort it (core's control topic). */
+export function requestAbort(pubsub: PubSub, runId: string): Promise<void> {
+  return publishAbortRequest(pubsub, runId);
+}
+
+/** One durable run started by the idle loop. */
+export type StartRun<OUTPUT> = (
+  messages: MessageListInput,
+  options: InngestAgentStreamOptions<OUTPUT> & { _skipBgTaskWait?: boolean },
+) => Promise<InngestAgentStreamResult<OUTPUT>>;
+
+/** Runs core's idle loop (`stream({ untilIdle })`) over durable runs started by `startRun`. */
+export function runUntilIdle<OUTPUT>(options: {
+  id: string;
+  agent: AnyAgent;
+  mastra: Mastra | undefined;
+  activeStreams: Map<string, () => void>;
+  messages: MessageListInput;
+  streamOptions: InngestAgentStreamOptions<OUTPUT> & { maxIdleMs?: number };
+  startRun: StartRun<OUTPUT>;
+}): Promise<InngestAgentStreamResult<OUTPUT>> {
+  const { agent } = options;
+  // Core's idle loop calls `id`, `getDefaultOptions`, `getMemory` and `stream` of the durable agent
+  // it gets; these four are given, with `stream` starting one durable run of this package.
+  const host = {
+    id: options.id,
+    getDefaultOptions: agent.getDefaultOptions.bind(agent),
+    getMemory: agent.getMemory.bind(agent),
+    stream: options.startRun,
+  } as never;
+  // The options are this package's stream options, which derive from core's.
+  return runDurableStreamUntilIdle<OUTPUT>(host, options.messages, options.streamOptions as never, {
+    activeStreams: options.activeStreams,
+    bgManager: options.mastra?.backgroundTaskManager,
+    // Core's result type is its own stream result, which this package's extends with `abort`.
+  }) as unknown as Promise<InngestAgentStreamResult<OUTPUT>>;
+}

@@ -1,0 +1,99 @@
+import type { BaseIterationState, DurableLLMStepOutput } from "@mastra/core/agent/durable";
+import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { NonRetriableError } from "inngest";
+import { type Compacted, compactLLMOutput } from "./compact-outputs.ts";
+import { type CoreSteps, publishChunk, type RunInput, type TripwireData } from "./core-durable/index.ts";
+import type { DurableStep, LoopContext } from "./loop-context.ts";
+import type { StepPublisher } from "./step-publisher.ts";
+import { packageName } from "./stream-input.ts";
+
+/** The input of one LLM call: the run input with this iteration's state and the steps so far. */
+export type LLMInput = RunInput & Pick<BaseIterationState, "accumulatedSteps">;
+
+/** One LLM call of the loop, as the step `llm:<index>` memoizes it. */
+export function runLLMPhase(options: {
+  context: LoopContext;
+  durable: DurableStep;
+  steps: CoreSteps;
+  index: number;
+  input: RunInput;
+  /** The run input with this iteration's state. */
+  llmInput: LLMInput;
+}): Promise<Compacted<DurableLLMStepOutput>> {
+  const { context, durable, steps, index, input, llmInput } = options;
+  const runId = input.runId;
+  const base = llmInput.messageListState;
+  return durable(`llm:${index}`, async (publisher, environment) => {
+    const callerHere = context.callerRuns.has(runId);
+    if (index === 0) {
+      const closures = input.callerOnlyOptions ?? [];
+      if (closures.length > 0 && !callerHere) {
+        throw new NonRetriableError(
+          `[${packageName}] run ${runId} uses ${closures.join(", ")}, which only exist in the caller's process, and this step runs in another one; register tools on the agent or on Mastra instead of passing them per call, or serve the agent from the caller's process (${ErrorCode.NOT_SERIALIZABLE_OPTION})`,
+          {
+            cause: new MastraInngestError(`[${packageName}] ${closures.join(", ")} cannot reach another process`, {
+              code: ErrorCode.NOT_SERIALIZABLE_OPTION,
+            }),
+          },
+        );
+      }
+      await context.records.write(runId, context.agentId, "running");
+      // The start chunk belongs to the first step: emitted by the caller, it would take an index
+      // the worker does not know of.
+      await publishChunk(publisher, runId, {
+        type: "start",
+        payload: { id: input.agentId, messageId: input.messageId },
+      });
+    }
+    if (index === 0 && input.tripwire !== undefined && !callerHere) {
+      return compactLLMOutput(await stopAtTripwire(publisher, runId, input.tripwire, llmInput), base);
+    }
+    // The step gets its own copy: the delta is taken against the list as it was before the step.
+    const output = await steps.llm(environment, { ...llmInput, messageListState: structuredClone(base) });
+    return compactLLMOutput(withoutProviderRequest(output), base);
+  });
+}
+
+/**
+ * The LLM output without the provider request (the whole prompt again, in the step result and in
+ * the response metadata): no later step reads it, the loop state drops it, and the stream's
+ * chunks carry what the plain agent's carry, so memoizing it would store the prompt once more per call.
+ */
+function withoutProviderRequest(output: DurableLLMStepOutput): DurableLLMStepOutput {
+  const { request: _request, ...stepResult } = output.stepResult ?? {};
+  const { request: _metadataRequest, ...metadata } = output.metadata ?? {};
+  return {
+    ...output,
+    ...(output.stepResult === undefined ? {} : { stepResult: stepResult as DurableLLMStepOutput["stepResult"] }),
+    ...(output.metadata === undefined ? {} : { metadata }),
+  };
+}
+
+/**
+ * Ends the first LLM step at an input processor's tripwire, as core's step does when it finds the
+ * tripwire in the caller's registry entry: a `tripwire` chunk and a step result without a model call.
+ */
+async function stopAtTripwire(
+  publisher: StepPublisher,
+  runId: string,
+  tripwire: TripwireData,
+  input: RunInput,
+): Promise<DurableLLMStepOutput> {
+  await publishChunk(publisher, runId, {
+    type: "tripwire",
+    payload: {
+      reason: tripwire.reason ?? "",
+      retry: tripwire.retry,
+      metadata: tripwire.metadata,
+      processorId: tripwire.processorId,
+    },
+  });
+  return {
+    messageListState: input.messageListState,
+    text: "",
+    toolCalls: [],
+    stepResult: { reason: "tripwire", warnings: [], isContinued: false },
+    metadata: {},
+    state: input.state,
+  };
+}

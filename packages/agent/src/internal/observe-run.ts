@@ -1,0 +1,38 @@
+import { randomUUID } from "node:crypto";
+import { assertValidId, ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
+import type { InngestAgentObserveOptions } from "../inngest-agent-options.ts";
+import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
+import { abortRun } from "./abort-run.ts";
+import type { AgentRuntime } from "./agent-runtime.ts";
+import { openRunStream, toStreamResult } from "./open-run-stream.ts";
+import { assertReachable } from "./shared-cache-check.ts";
+import { packageName } from "./stream-input.ts";
+
+/** `observe()`: streams a known run from `offset`, replaying its history; `cleanup()` also clears it. */
+export async function observeRun<OUTPUT>(
+  runtime: AgentRuntime,
+  runId: string,
+  options: InngestAgentObserveOptions<OUTPUT>,
+): Promise<InngestAgentStreamResult<OUTPUT>> {
+  assertValidId("runId", runId, packageName);
+  if (!(await runtime.records.exists(runId))) {
+    throw new MastraInngestError(`[${packageName}] no run ${runId} is known to the cache (never started, or expired)`, {
+      code: ErrorCode.RUN_NOT_FOUND,
+    });
+  }
+  const transport = runtime.pubsub();
+  const topic = streamTopic(runId);
+  await assertReachable(runtime, runId, async () => (await transport.getHistory(topic)).length, "observe");
+  const stream = await openRunStream<OUTPUT>(runtime, runId, {
+    messageId: randomUUID(),
+    offset: options.offset,
+    callbacks: options,
+  });
+  return toStreamResult(stream, runId, {
+    cleanup: () => {
+      stream.cleanup();
+      void transport.clearTopic(topic);
+    },
+    abort: () => abortRun(runtime, runId),
+  });
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import type { MessageListInput } from "@mastra/core/agent/message-list";
+import { assertValidId, ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import type { InngestAgentStreamOptions } from "../inngest-agent-options.ts";
+import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
+import { abortRun } from "./abort-run.ts";
+import { runEventName } from "./agent-events.ts";
+import type { AgentRuntime } from "./agent-runtime.ts";
+import { callerOnlyOptions } from "./caller-only-options.ts";
+import {
+  type PreparedRun,
+  preparedStreamExtras,
+  prepareRun,
+  registerCallerRun,
+  releaseRegisteredRun,
+} from "./core-durable/index.ts";
+import { openRunStream, toStreamResult } from "./open-run-stream.ts";
+import { packageName, toCoreOptions } from "./stream-input.ts";
+
+/** The run id of `options`, validated, or a new one. */
+export function runIdOf(options: { runId?: string | undefined }): string {
+  return options.runId === undefined ? randomUUID() : assertValidId("runId", options.runId, packageName);
+}
+
+/**
+ * Prepares a run in this process (memory, processors, tools) and completes its input with what the
+ * loop reads: the agent's id and name, an input processor's tripwire (a worker in another process
+ * has no registry entry to find it in), and the names of closures that cannot leave this process.
+ */
+export async function prepareRunInput<OUTPUT>(
+  runtime: AgentRuntime,
+  messages: MessageListInput,
+  options: InngestAgentStreamOptions<OUTPUT>,
+  runId: string,
+): Promise<PreparedRun> {
+  const prepared = await prepareRun({
+    agent: runtime.agent,
+    messages,
+    streamOptions: toCoreOptions(options),
+    runId,
+    requestContext: options.requestContext,
+    mastra: runtime.mastra,
+    durableAgentId: runtime.id,
+    durableAgentName: runtime.name,
+  });
+  const { input } = prepared;
+  input.agentId = runtime.id;
+  input.agentName = runtime.name;
+  input.stepIndex = 0;
+  const closures = callerOnlyOptions(options);
+  if (closures.length > 0) {
+    input.callerOnlyOptions = closures;
+  }
+  return prepared;
+}
+
+/** Starts one durable run and streams it: `stream()` without `untilIdle`, and each run of the idle loop. */
+export async function startRun<OUTPUT>(
+  runtime: AgentRuntime,
+  messages: MessageListInput,
+  options: InngestAgentStreamOptions<OUTPUT>,
+): Promise<InngestAgentStreamResult<OUTPUT>> {
+  const runId = runIdOf(options);
+  if (!(await runtime.records.claim(runId))) {
+    throw new MastraInngestError(`[${packageName}] runId ${runId} is already used by another run; pass a new runId`, {
+      code: ErrorCode.RUN_IN_USE,
+    });
+  }
+  const prepared = await prepareRunInput(runtime, messages, options, runId);
+  const { result, input } = prepared;
+  registerCallerRun(runId, result, new AbortController());
+  runtime.callerRuns.add(runId);
+  let released = false;
+  let ended = false;
+  const release = (): void => {
+    if (!released) {
+      released = true;
+      runtime.callerRuns.delete(runId);
+      releaseRegisteredRun(runId);
+    }
+  };
+  // A run that ended stays as it ended: aborting it later (the idle loop aborts every run it
+  // started) must not rewrite its record or append to its history.
+  const abort = async (): Promise<void> => {
+    if (!ended) {
+      await abortRun(runtime, runId);
+    }
+  };
+  const onAbortSignal = (): void => void abort();
+  const stream = await openRunStream<OUTPUT>(runtime, runId, {
+    messageId: result.messageId,
+    model: { modelId: input.modelConfig?.modelId, provider: input.modelConfig?.provider },
+    threadId: result.threadId,
+    resourceId: result.resourceId,
+    callbacks: options,
+    onEnd: () => {
+      ended = true;
+      options.abortSignal?.removeEventListener("abort", onAbortSignal);
+      release();
+    },
+    extras: preparedStreamExtras(result),
+  });
+  await runtime.inngest.send({ id: runId, name: runEventName(runtime.id), data: { ...input } });
+  options.abortSignal?.addEventListener("abort", onAbortSignal, { once: true });
+  return toStreamResult(stream, runId, {
+    threadId: result.threadId,
+    resourceId: result.resourceId,
+    cleanup: () => {
+      stream.cleanup();
+      release();
+    },
+    abort,
+  });
+}
