@@ -34,6 +34,8 @@ const registryDependencies: Record<string, string> = {
   "@hono/node-server": "^2.1.9",
   express: "^5.3.0",
   ioredis: "^6.0.0",
+  typescript: "~5.9.3",
+  "@types/node": "^22.20.5",
 };
 /** The packages the project depends on directly; their workspace dependencies are packed too. */
 const entryPackages = ["@mastra/inngest", "@mastra/inngest-dev-server", "@mastra/inngest-testing"];
@@ -385,6 +387,16 @@ describe("the packed tarballs of @mastra/inngest, installed outside the workspac
     expect(result.stdout).toContain(`text: ${answer}`);
     expect(result.stdout).toContain("run: Completed");
   });
+
+  it("compiles a TypeScript app that calls the wrapped agent's members and writes callbacks as users do", async () => {
+    const compiler = join(project, "node_modules/typescript/bin/tsc");
+    const result = await run(process.execPath, [compiler, "-p", "tsconfig.json"], {
+      cwd: project,
+      env: environment,
+      timeoutMs: 120_000,
+    });
+    expect(result, `tsc failed:\n${result.stdout}\n${result.stderr}`).toMatchObject({ code: 0 });
+  }, 150_000);
 
   it("resolves every entry point of @mastra/inngest to its built files", async () => {
     const umbrella = packed.get("@mastra/inngest") as Packed;

@@ -72,7 +72,8 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
           const output = await work(publisher, { mastra, requestContext, publisher });
           await publisher.flush();
           return output;
-        }) as never;
+          // Inngest types a memoized output as its JSON form; every step here returns JSON already.
+        }) as Promise<never>;
 
       let iteration: BaseIterationState = initialIterationState(input);
       const maxSteps = input.options?.maxSteps ?? 5;
