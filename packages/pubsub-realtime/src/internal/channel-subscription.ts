@@ -5,7 +5,8 @@ import type { ResolvedInngestPubSubOptions } from "../inngest-pubsub-options.ts"
 import { REALTIME_GAP_EVENT_TYPE, type RealtimeGapData } from "../realtime-gap.ts";
 import { deliver, toEvent } from "./delivery.ts";
 import { packageName } from "./package-name.ts";
-import type { RealtimeConnection, RealtimeTransport } from "./realtime-transport.ts";
+import type { RealtimeConnection } from "./realtime-connection.ts";
+import type { RealtimeTransport } from "./realtime-transport.ts";
 import { backoffDelay, waitAtMost, withTimeout } from "./timers.ts";
 
 /**

@@ -3,19 +3,9 @@ import type { RealtimeAddress } from "../channels.ts";
 import type { InngestClientLike } from "../inngest-client.ts";
 import { invalidOption } from "../inngest-pubsub-options.ts";
 import { packageName } from "./package-name.ts";
+import type { MessageHandler, RealtimeConnection } from "./realtime-connection.ts";
 import { ensureGlobalWebSocket } from "./web-socket.ts";
 import { openWireConnection } from "./wire-connection.ts";
-
-/** Called with the Inngest topic and the published data of every message on a connection. */
-export type MessageHandler = (realtimeTopic: string, data: unknown) => void;
-
-/** One open WebSocket subscription to a channel. */
-export interface RealtimeConnection {
-  /** Resolves once the connection has ended, whether `close()` ended it or not. */
-  readonly ended: Promise<void>;
-  /** Closes the WebSocket; messages that arrive later are not handed on. */
-  close(): void;
-}
 
 /** A subscription token: the key, and where a subscriber connects with it. */
 export interface MintedToken {

@@ -1,4 +1,4 @@
-import type { MessageHandler, RealtimeConnection } from "./realtime-transport.ts";
+import type { MessageHandler, RealtimeConnection } from "./realtime-connection.ts";
 
 interface WireFrame {
   kind?: unknown;
