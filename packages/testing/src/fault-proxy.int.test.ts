@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createFaultProxy, type FaultProxy } from "./fault-proxy.ts";
 import { type RedisServer, startRedis } from "./start-redis.ts";
+import { until } from "./until.ts";
 
 let redis: RedisServer;
 let direct: Redis;
@@ -65,16 +66,6 @@ async function rawConnection(
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await sleep(10);
-  }
-}
-
 describe("createFaultProxy", () => {
   it("forwards traffic both ways and keeps the target URL's form", async () => {
     const target = await proxy();
@@ -92,7 +83,7 @@ describe("createFaultProxy", () => {
     const connection = await rawConnection(target);
     target.dropReplies();
     connection.socket.write("SET dropped yes\r\n");
-    await until(() => target.stats.bytesDroppedToClient > 0);
+    await until(() => target.stats.bytesDroppedToClient > 0, { timeoutMs: 5000, intervalMs: 10 });
     await sleep(200);
     expect(connection.received()).toBe("");
     expect(connection.closed()).toBe(false);
@@ -100,7 +91,7 @@ describe("createFaultProxy", () => {
 
     target.forward();
     connection.socket.write("GET dropped\r\n");
-    await until(() => connection.received() !== "");
+    await until(() => connection.received() !== "", { timeoutMs: 5000, intervalMs: 10 });
     expect(connection.received()).toBe("$3\r\nyes\r\n");
   });
 
@@ -110,7 +101,7 @@ describe("createFaultProxy", () => {
     await redisClient.ping();
     target.dropReplies({ closeAfterDrop: true });
     const increment = redisClient.incr("counter");
-    await until(() => target.stats.connectionsClosedByProxy === 1);
+    await until(() => target.stats.connectionsClosedByProxy === 1, { timeoutMs: 5000, intervalMs: 10 });
     target.forward();
     // The caller asked once; Redis executed twice. This is the duplicate the stream cache must absorb.
     expect(await increment).toBe(2);
@@ -122,14 +113,14 @@ describe("createFaultProxy", () => {
     const target = await proxy();
     const first = await rawConnection(target);
     const second = await rawConnection(target);
-    await until(() => target.stats.connectionsOpen === 2);
+    await until(() => target.stats.connectionsOpen === 2, { timeoutMs: 5000, intervalMs: 10 });
     await target.closeConnections();
-    await until(() => first.closed() && second.closed());
+    await until(() => first.closed() && second.closed(), { timeoutMs: 5000, intervalMs: 10 });
     expect(target.stats.connectionsClosedByProxy).toBe(2);
     expect(target.stats.connectionsOpen).toBe(0);
     const third = await rawConnection(target);
     third.socket.write("PING\r\n");
-    await until(() => third.received() !== "");
+    await until(() => third.received() !== "", { timeoutMs: 5000, intervalMs: 10 });
     expect(third.received()).toBe("+PONG\r\n");
   });
 
@@ -152,7 +143,7 @@ describe("createFaultProxy", () => {
     const connection = await rawConnection(target);
     target.blackhole();
     connection.socket.write("SET swallowed yes\r\n");
-    await until(() => target.stats.bytesDroppedToTarget > 0);
+    await until(() => target.stats.bytesDroppedToTarget > 0, { timeoutMs: 5000, intervalMs: 10 });
     await sleep(300);
     expect(connection.received()).toBe("");
     expect(connection.closed()).toBe(false);
@@ -160,7 +151,7 @@ describe("createFaultProxy", () => {
 
     target.forward();
     connection.socket.write("PING\r\n");
-    await until(() => connection.received() !== "");
+    await until(() => connection.received() !== "", { timeoutMs: 5000, intervalMs: 10 });
     expect(connection.received()).toBe("+PONG\r\n");
   });
 

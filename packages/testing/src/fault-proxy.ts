@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { findFreePort } from "./internal/free-port.ts";
+import { findFreePort } from "./free-port.ts";
 
 /** What the proxy does with the bytes of its connections. */
 export type FaultMode = "forward" | "drop-replies" | "delay" | "blackhole";

@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-
 /** A response read whole: status, headers and the body parsed as JSON when it is JSON. */
 export interface ReadResponse {
   status: number;
@@ -43,29 +41,6 @@ export function syncInBand(serveUrl: string, signature?: string): Promise<ReadRe
       ...(signature === undefined ? {} : { "x-inngest-signature": signature }),
     },
     body,
-  });
-}
-
-/**
- * The body of a call from the engine to one function: its first run (attempt 0, no memoized
- * steps) for `eventName`, with immediate execution off so the SDK reports the first step instead
- * of running the whole function.
- */
-export function callBody(eventName: string): string {
-  const event = { name: eventName, data: { probe: randomUUID() } };
-  return JSON.stringify({
-    event,
-    events: [event],
-    steps: {},
-    ctx: {
-      run_id: `01J${randomUUID().replaceAll("-", "").slice(0, 23).toUpperCase()}`,
-      attempt: 0,
-      max_attempts: 1,
-      disable_immediate_execution: true,
-      use_api: false,
-      stack: { stack: [], current: 0 },
-    },
-    version: 2,
   });
 }
 

@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { functionCallBody } from "./function-call-body.ts";
 import { scriptedModel } from "./scripted-model.ts";
 import { textTurn } from "./scripted-model-script.ts";
 import {
-  callBody,
   callFunction,
   type ReadResponse,
   request,
@@ -22,6 +22,7 @@ import type {
   ServeConformanceServer,
   ServeConformanceSetup,
 } from "./serve-conformance-types.ts";
+import { silentLogger } from "./test-loggers.ts";
 
 type Mode = "dev" | "cloud";
 
@@ -44,7 +45,6 @@ const testTimeoutMs = 30_000;
 const pingEvent = "mastra-inngest-conformance/ping";
 const configText = "Hello from the agent in the Mastra config.";
 const addedText = "Hello from the agent added with addAgent.";
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 const signingKeyOf = (): string => `signkey-test-${randomBytes(32).toString("hex")}`;
 
@@ -61,9 +61,12 @@ const signingKeyOf = (): string => `signkey-test-${randomBytes(32).toString("hex
  * runs nothing.
  *
  * @example
+ * import { getRequestListener } from "@hono/node-server";
  * import { createInngestAgent } from "@mastra/inngest-agent";
  * import { signBody, startDevServer } from "@mastra/inngest-dev-server";
+ * import { startHttpServer } from "@mastra/inngest-testing/helpers";
  * import { describeServeConformance } from "@mastra/inngest-testing/serve";
+ * import { Hono } from "hono";
  * import { Inngest } from "inngest";
  * import { serve } from "./serve.ts";
  *
@@ -73,7 +76,10 @@ const signingKeyOf = (): string => `signkey-test-${randomBytes(32).toString("hex
  *   createClient: (options) => new Inngest(options),
  *   createAgent: createInngestAgent,
  *   serve,
- *   mount: (handler) => listenWithHono(handler),
+ *   mount: (handler) => {
+ *     const app = new Hono().on(["GET", "POST", "PUT"], "/api/inngest", (context) => handler(context));
+ *     return startHttpServer(getRequestListener(app.fetch));
+ *   },
  *   startEngine: (options) => startDevServer({ ...options, timeScale: 0.001 }),
  *   signBody,
  * });
@@ -190,7 +196,7 @@ export function describeServeConformance<TClient extends ServeConformanceClient,
           const pingId = pingFunctionId(world());
           for (const key of [signingKey, signingKeyFallback]) {
             const before = executions();
-            const body = callBody(pingEvent);
+            const body = functionCallBody(pingEvent);
             const response = await callFunction(server.url, pingId, body, setup.signBody(body, key));
             expect([200, 206], response.text).toContain(response.status);
             expect(executions()).toBe(before + 1);
@@ -205,7 +211,7 @@ export function describeServeConformance<TClient extends ServeConformanceClient,
           const { server, signingKey, executions } = world();
           const pingId = pingFunctionId(world());
           const before = executions();
-          const body = callBody(pingEvent);
+          const body = functionCallBody(pingEvent);
           const signature = setup.signBody(body, signingKey);
           const zeroed = signature.replace(/s=[0-9a-f]+/, `s=${"0".repeat(64)}`);
           const stale = setup.signBody(body, signingKey, Date.now() - 6 * 60 * 1_000);

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findFreePort } from "./free-port.ts";
 import { findExecutable } from "./internal/find-executable.ts";
-import { findFreePort } from "./internal/free-port.ts";
 import { isRedisReady } from "./internal/ping.ts";
 
 /** Options of {@link startRedis}. */
