@@ -1,8 +1,9 @@
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServedApp, serveTestApp } from "./internal/test-app.ts";
-import { createScenarioApp, SideEffects, silentLogger } from "./internal/test-scenarios.ts";
 import { type DevServer, startDevServer } from "./start-dev-server.ts";
+import { type ServedApp, serveTestApp } from "./test/test-app.ts";
+import { createScenarioApp, SideEffects } from "./test/test-scenarios.ts";
 
 let engine: DevServer;
 let app: ServedApp;

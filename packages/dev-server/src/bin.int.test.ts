@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { until } from "@mastra/inngest-testing/helpers";
 import { afterEach, describe, expect, it } from "vitest";
 
 const binPath = fileURLToPath(new URL("./bin.ts", import.meta.url));
@@ -24,20 +25,13 @@ function runBin(args: string[]): { child: ChildProcess; output: () => string; ex
   return { child, output: () => output, exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
 }
 
-async function waitFor(predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) {
-      throw new Error("timed out");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("mastra-inngest-dev", () => {
   it("starts from a shell, prints its URL, answers, and stops on SIGTERM", async () => {
     const bin = runBin(["--port", "0", "--mode", "classic"]);
-    await waitFor(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(bin.output()));
+    await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(bin.output()), {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+    });
     const url = /listening on (http:\/\/[^ ]+)/.exec(bin.output())?.[1] ?? "";
     expect(bin.output()).toContain("classic mode");
     const health = await fetch(`${url}/dev`);

@@ -1,9 +1,9 @@
+import { silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectEngine } from "./connect-engine.ts";
-import { serveTestApp } from "./internal/test-app.ts";
-import { silentLogger } from "./internal/test-scenarios.ts";
 import { type DevServer, startDevServer } from "./start-dev-server.ts";
+import { serveTestApp } from "./test/test-app.ts";
 
 async function runThrough(
   engineUrl: string,
@@ -18,11 +18,13 @@ async function runThrough(
   try {
     await sync(app.url);
     const [eventId] = await connection.send({ name: "connect/echo", data: { word: "hello" } });
-    let runs = await connection.runsForEvent(eventId ?? "");
-    for (let tries = 0; runs.length === 0 && tries < 100; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      runs = await connection.runsForEvent(eventId ?? "");
-    }
+    const runs = await until(
+      async () => {
+        const started = await connection.runsForEvent(eventId ?? "");
+        return started.length > 0 ? started : undefined;
+      },
+      { timeoutMs: 2_000, intervalMs: 20 },
+    );
     const run = await connection.waitForRun(runs[0]?.run_id ?? "");
     expect(run.status).toBe("Completed");
     return String(run.output);

@@ -1,24 +1,11 @@
+import { until } from "@mastra/inngest-testing/helpers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunView } from "./internal/run-view.ts";
-import { type ServedApp, serveTestApp, type TestFramework } from "./internal/test-app.ts";
-import { createScenarioApp, SideEffects } from "./internal/test-scenarios.ts";
 import { type DevServer, type ExecutionMode, startDevServer } from "./start-dev-server.ts";
+import { type ServedApp, serveTestApp, type TestFramework } from "./test/test-app.ts";
+import { createScenarioApp, SideEffects } from "./test/test-scenarios.ts";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<Value>(probe: () => Value | undefined, timeoutMs = 10_000): Promise<Value> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await sleep(5);
-  }
-}
 
 const modes: ExecutionMode[] = ["checkpoint", "classic"];
 const frameworks: TestFramework[] = ["node", "hono", "express"];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServedApp, serveTestApp } from "./internal/test-app.ts";
-import { createScenarioApp, SideEffects } from "./internal/test-scenarios.ts";
 import { type DevServer, type ExecutionMode, startDevServer } from "./start-dev-server.ts";
+import { type ServedApp, serveTestApp } from "./test/test-app.ts";
+import { createScenarioApp, SideEffects } from "./test/test-scenarios.ts";
 
 describe.each<ExecutionMode>(["checkpoint", "classic"])("fault injection in %s mode", (mode) => {
   let engine: DevServer;

@@ -1,9 +1,9 @@
 import { once } from "node:events";
+import { silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { channel as defineChannel, staticSchema } from "inngest/realtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { silentLogger } from "./internal/test-scenarios.ts";
 import { type DevServer, startDevServer } from "./start-dev-server.ts";
 
 const numbered = defineChannel({
@@ -34,16 +34,6 @@ async function openSubscriber(channel: string, topic: string) {
   return { socket, received, closed };
 }
 
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe("Realtime faults", () => {
   it("closeRealtimeConnections closes every open socket with 1012 and later subscriptions work", async () => {
     const first = await openSubscriber("fault:close", "events");
@@ -57,7 +47,7 @@ describe("Realtime faults", () => {
 
     const third = await openSubscriber("fault:close", "events");
     await inngest.realtime.publish(numbered("fault:close").events, { n: 1 });
-    await until(() => third.received.length === 1);
+    await until(() => third.received.length === 1, { timeoutMs: 5_000 });
     expect(third.received).toEqual([{ n: 1 }]);
     expect(first.received).toEqual([]);
     third.socket.close();
@@ -73,7 +63,7 @@ describe("Realtime faults", () => {
     await publish("fault:other", 2);
     await expect(publish("fault:publish", 3)).rejects.toThrow(/500/);
     await publish("fault:publish", 4);
-    await until(() => subscriber.received.length === 1 && other.received.length === 1);
+    await until(() => subscriber.received.length === 1 && other.received.length === 1, { timeoutMs: 5_000 });
 
     expect(fault.triggered).toBe(2);
     expect(subscriber.received).toEqual([{ n: 4 }]);

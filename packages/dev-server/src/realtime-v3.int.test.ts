@@ -1,10 +1,9 @@
 // The v3 SDK lives in its own test file: v3 and v4 keep their async context in the same global
 // (Symbol.for("inngest:als")) in different shapes, so they cannot share a process.
 
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { channel, subscribe, topic } from "@inngest/realtime";
 import { realtimeMiddleware } from "@inngest/realtime/middleware";
+import { type HttpTestServer, serveFunctions, silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest-v3";
 import { serve } from "inngest-v3/node";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,10 +12,9 @@ import { type DevServer, startDevServer } from "./start-dev-server.ts";
 const runChannel = channel((id: string) => `run:${id}`).addTopic(topic("progress").type<{ index: number }>());
 
 let engine: DevServer;
-let server: Server;
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
+let app: HttpTestServer;
 const createClient = (baseUrl: string) =>
-  new Inngest({ id: "realtime-v3", isDev: true, baseUrl, logger: silent, middleware: [realtimeMiddleware()] });
+  new Inngest({ id: "realtime-v3", isDev: true, baseUrl, logger: silentLogger, middleware: [realtimeMiddleware()] });
 let inngest: ReturnType<typeof createClient>;
 
 beforeAll(async () => {
@@ -30,15 +28,11 @@ beforeAll(async () => {
     }
     return "published";
   });
-  const handler = serve({ client: inngest, functions: [fn] });
-  server = createServer((request, response) => void handler(request, response));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  await engine.syncApp(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`);
+  app = await serveFunctions(engine, serve({ client: inngest, functions: [fn] }));
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await app?.close();
   await engine?.close();
 });
 

@@ -1,24 +1,14 @@
+import { silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { channel, staticSchema } from "inngest/realtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServedApp, serveTestApp } from "./internal/test-app.ts";
-import { silentLogger } from "./internal/test-scenarios.ts";
 import { type DevServer, type ExecutionMode, startDevServer } from "./start-dev-server.ts";
+import { type ServedApp, serveTestApp } from "./test/test-app.ts";
 
 const runChannel = channel({
   name: (id: string) => `run:${id}`,
   topics: { progress: { schema: staticSchema<{ index: number }>() } },
 });
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe.each<ExecutionMode>(["checkpoint", "classic"])("Realtime with the v4 SDK in %s mode", (mode) => {
   let engine: DevServer;

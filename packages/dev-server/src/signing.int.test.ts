@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { functionCallBody, silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signBody } from "./internal/signing.ts";
-import { type ServedApp, serveTestApp } from "./internal/test-app.ts";
-import { silentLogger } from "./internal/test-scenarios.ts";
 import { type DevServer, startDevServer } from "./start-dev-server.ts";
+import { type ServedApp, serveTestApp } from "./test/test-app.ts";
 
 const signingKey = `signkey-test-${randomBytes(32).toString("hex")}`;
 const otherKey = `signkey-test-${randomBytes(32).toString("hex")}`;
@@ -39,20 +39,7 @@ describe("cloud mode: the engine signs its calls", () => {
     expect(done.output).toBe("hi");
   });
 
-  const body = JSON.stringify({
-    event: { name: "cloud/hello", data: {} },
-    events: [{ name: "cloud/hello", data: {} }],
-    steps: {},
-    ctx: {
-      run_id: "01J00000000000000000000000",
-      attempt: 0,
-      max_attempts: 1,
-      disable_immediate_execution: true,
-      use_api: false,
-      stack: { stack: [], current: 0 },
-    },
-    version: 2,
-  });
+  const body = functionCallBody("cloud/hello", { data: {}, runId: "01J00000000000000000000000" });
   const callUrl = (): string => `${app.url}?fnId=cloud-hello&stepId=step`;
 
   it("the app rejects an unsigned call with 401 and runs nothing", async () => {

@@ -1,7 +1,7 @@
 import { once } from "node:events";
-import { createServer, request as httpRequest } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request as httpRequest } from "node:http";
 import { channel as channelV3, subscribe as subscribeV3, topic as topicV3 } from "@inngest/realtime";
+import { readBody, startHttpServer, until } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { channel, staticSchema, subscribe } from "inngest/realtime";
 import { Inngest as InngestV3 } from "inngest-v3";
@@ -43,13 +43,9 @@ afterEach(async () => {
 /** A real HTTP server on a free port that routes the three Realtime endpoints to a hub, as the engine does. */
 async function startHub(options?: RealtimeHubOptions): Promise<HubServer> {
   const hub = new RealtimeHub(options);
-  const server = createServer(async (request, response) => {
+  const { server, origin, close } = await startHttpServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://localhost");
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) {
-      chunks.push(chunk as Buffer);
-    }
-    const body = Buffer.concat(chunks).toString("utf8");
+    const body = (await readBody(request)).toString("utf8");
     const { authorization } = request.headers;
     let answer: HubResponse = { status: 404 };
     if (request.method === "POST" && url.pathname === "/v1/realtime/token") {
@@ -67,16 +63,12 @@ async function startHub(options?: RealtimeHubOptions): Promise<HubServer> {
       socket.destroy();
     }
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
   const started: HubServer = {
     hub,
-    url: `http://127.0.0.1:${port}`,
+    url: origin,
     close: async () => {
       await hub.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
     },
   };
   servers.push(started);
@@ -155,11 +147,7 @@ async function attemptUpgrade(server: HubServer, query: string): Promise<{ statu
       reject(new Error("the upgrade was accepted"));
     });
     request.on("response", async (response) => {
-      let body = "";
-      for await (const chunk of response) {
-        body += String(chunk);
-      }
-      resolve({ status: response.statusCode ?? 0, body });
+      resolve({ status: response.statusCode ?? 0, body: (await readBody(response)).toString("utf8") });
     });
     request.on("error", reject);
     request.end();
@@ -167,16 +155,6 @@ async function attemptUpgrade(server: HubServer, query: string): Promise<{ statu
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await sleep(5);
-  }
-}
 
 const range = (count: number): number[] => Array.from({ length: count }, (_, index) => index);
 
@@ -208,7 +186,7 @@ describe("RealtimeHub with the inngest v4 client", () => {
         await inngest.realtime.publish(runChannel("r1").other, { index: -2 });
       }
     }
-    await until(() => received.length >= 50);
+    await until(() => received.length >= 50, { timeoutMs: 5000 });
     subscription.close();
 
     expect(received.map((message) => message.data)).toEqual(range(50).map((index) => ({ index })));
@@ -239,7 +217,7 @@ describe("RealtimeHub with the inngest v4 client", () => {
     await inngest.realtime.publish(textChannel.text, "plain words");
     await inngest.realtime.publish(textChannel.text, "123");
     await inngest.realtime.publish(textChannel.text, '{"a":1}');
-    await until(() => received.length >= 3);
+    await until(() => received.length >= 3, { timeoutMs: 5000 });
     subscription.close();
 
     expect(received).toEqual(["plain words", 123, { a: 1 }]);
@@ -289,7 +267,7 @@ describe("RealtimeHub with the inngest v3 client and @inngest/realtime", () => {
         await inngest.realtime.publish(runChannel("r1").other({ index: -2 }));
       }
     }
-    await until(() => received.length >= 50);
+    await until(() => received.length >= 50, { timeoutMs: 5000 });
     await sleep(50);
     await stream.cancel();
 
@@ -312,7 +290,7 @@ describe("RealtimeHub frames", () => {
       expect(response.status).toBe(200);
       expect(await response.text()).toBe("");
     }
-    await until(() => subscriber.frames.length >= bodies.length);
+    await until(() => subscriber.frames.length >= bodies.length, { timeoutMs: 5000 });
 
     expect(subscriber.frames.every((frame) => !frame.isBinary)).toBe(true);
     expect(subscriber.frames.map((frame) => frame.json.data)).toEqual([
@@ -340,7 +318,7 @@ describe("RealtimeHub frames", () => {
     await publishOverHttp(server, "channel=c&topic=t&topic=u&run_id=01J00000000000000000000000", '"with run"');
     server.hub.publish({ channel: "c", topic: "t", data: { from: "engine" }, runId: "01J00000000000000000000001" });
     server.hub.publish({ channel: "c", topic: "t", data: undefined });
-    await until(() => subscriber.frames.length >= 3);
+    await until(() => subscriber.frames.length >= 3, { timeoutMs: 5000 });
     await sleep(20);
 
     expect(subscriber.frames.map((frame) => frame.json)).toEqual([
@@ -367,7 +345,7 @@ describe("RealtimeHub frames", () => {
     const body = "é".repeat(2500);
 
     await publishOverHttp(server, "channel=s&topic=t&run_id=r", body, { "content-type": "text/stream" });
-    await until(() => subscriber.frames.length >= 5);
+    await until(() => subscriber.frames.length >= 5, { timeoutMs: 5000 });
 
     const [start, ...rest] = subscriber.frames.map((frame) => frame.json);
     const end = rest.pop();
@@ -389,7 +367,7 @@ describe("RealtimeHub frames", () => {
     });
     const silent = await rawSubscribe(server, [{ channel: "p", name: "t" }], { autoPong: false });
 
-    await until(() => pings >= 3);
+    await until(() => pings >= 3, { timeoutMs: 5000 });
     const { code } = await silent.closed;
 
     expect(code).toBe(1006);
@@ -413,7 +391,7 @@ describe("RealtimeHub frames", () => {
 
     expect(server.hub.stats.subscriptions).toBe(1);
     expect(published).toBeLessThan(100);
-    await until(() => reading.frames.length === published, 10_000);
+    await until(() => reading.frames.length === published, { timeoutMs: 10_000 });
     expect(reading.socket.readyState).toBe(WebSocket.OPEN);
   });
 });
@@ -448,7 +426,7 @@ describe("RealtimeHub tokens", () => {
     await publishOverHttp(server, "channel=A&topic=t", '"a1"');
     await publishOverHttp(server, "channel=A&topic=u", '"a2"');
     await publishOverHttp(server, "channel=B&topic=t", '"b2"');
-    await until(() => subscriberA.frames.length >= 2 && subscriberB.frames.length >= 2);
+    await until(() => subscriberA.frames.length >= 2 && subscriberB.frames.length >= 2, { timeoutMs: 5000 });
     await sleep(20);
 
     expect(subscriberA.frames.map((frame) => [frame.json.channel, frame.json.data])).toEqual([
@@ -540,7 +518,7 @@ describe("RealtimeHub.stats", () => {
     }
     await publishOverHttp(server, "channel=B&topic=t", bodyB);
     server.hub.publish({ channel: "A", topic: "other", data: [1, 2] });
-    await until(() => last.frames.length >= 3);
+    await until(() => last.frames.length >= 3, { timeoutMs: 5000 });
 
     const stats = server.hub.stats;
     expect(stats).toMatchObject({

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
-import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, RequestListener } from "node:http";
+import { type HttpTestServer, silentLogger, startHttpServer } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { serve } from "inngest/node";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,8 +9,6 @@ import { hashSigningKey, isAuthorizedBearer, signatureToleranceMs, signBody, ver
 const signingKey = `signkey-test-${"0123456789abcdef".repeat(4)}`;
 const otherKey = `signkey-test-${"fedcba9876543210".repeat(4)}`;
 const now = Date.parse("2026-05-01T12:00:00.000Z");
-// The SDK logs every rejected signature; the 401s here are expected.
-const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 describe("signBody", () => {
   it("returns t=<unix seconds>&s=<sha256 hex>", () => {
@@ -151,17 +149,16 @@ describe("against the real Inngest SDK", () => {
     '{"event":{"name":"test/hello","data":{}},"events":[{"name":"test/hello","data":{}}],"steps":{},' +
     '"ctx":{"run_id":"01J00000000000000000000000","attempt":0,"max_attempts":4,"disable_immediate_execution":false,' +
     '"use_api":false,"stack":{"stack":[],"current":0}},"version":2}';
-  const servers: Server[] = [];
+  const servers: HttpTestServer[] = [];
 
   afterEach(async () => {
-    await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all(servers.splice(0).map((server) => server.close()));
   });
 
   async function listen(listener: RequestListener): Promise<string> {
-    const server = createServer(listener);
+    const server = await startHttpServer(listener, { path: "/" });
     servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    return server.url;
   }
 
   async function serveApp(keys: {
@@ -169,6 +166,7 @@ describe("against the real Inngest SDK", () => {
     signingKeyFallback?: string;
     baseUrl?: string;
   }): Promise<string> {
+    // The SDK logs every rejected signature; the 401s here are expected.
     const inngest = new Inngest({ id: "signing-test", isDev: false, logger: silentLogger, ...keys });
     const hello = inngest.createFunction({ id: "hello", triggers: [{ event: "test/hello" }] }, async () => "hi");
     return await listen(serve({ client: inngest, functions: [hello] }));

@@ -1,3 +1,4 @@
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest, type InngestFunction, NonRetriableError, RetryAfterError } from "inngest";
 
 /** Counts side effects by name, to prove how often user code really ran. */
@@ -14,14 +15,6 @@ export class SideEffects {
     return this.#counts.get(name) ?? 0;
   }
 }
-
-/** A logger that drops everything. */
-export const silentLogger: { info(): void; warn(): void; error(): void; debug(): void } = {
-  info() {},
-  warn() {},
-  error() {},
-  debug() {},
-};
 
 /**
  * An app with one function per engine feature, written against the real v4 SDK. Test support
