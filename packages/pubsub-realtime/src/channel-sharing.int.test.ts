@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { Event } from "@mastra/core/events";
 import { controlTopic, ErrorCode, streamTopic } from "@mastra/inngest-core";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
+import { silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { subscribe } from "inngest/realtime";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { InngestPubSub } from "./inngest-pubsub.ts";
-import { silentSdkLogger, until } from "./internal/test-support.ts";
 import { createRunSubscriptionToken } from "./run-subscription-token.ts";
 
 let engine: DevServer;
@@ -15,7 +15,7 @@ const instances: InngestPubSub[] = [];
 
 beforeAll(async () => {
   engine = await startDevServer();
-  inngest = new Inngest({ id: "channel-sharing", isDev: true, baseUrl: engine.url, logger: silentSdkLogger });
+  inngest = new Inngest({ id: "channel-sharing", isDev: true, baseUrl: engine.url, logger: silentLogger });
 });
 
 afterAll(async () => {
@@ -46,7 +46,7 @@ describe("one WebSocket per channel", () => {
     await pubsub.subscribe(streamTopic(runId), second.callback);
     await pubsub.subscribe(controlTopic(runId), control.callback);
     // The control topic replaced the socket with one carrying both topics; the old one is closing.
-    await until(() => subscriptions() === 1, 5_000, "the replaced socket to close");
+    await until(() => subscriptions() === 1, { timeoutMs: 5_000, description: "the replaced socket to close" });
 
     await pubsub.publish(streamTopic(runId), { type: "chunk", runId, data: { sequence: 0 } });
     await pubsub.publish(controlTopic(runId), { type: "abort", runId, data: {} });
@@ -59,7 +59,7 @@ describe("one WebSocket per channel", () => {
     expect(subscriptions()).toBe(1);
     await pubsub.unsubscribe(streamTopic(runId), second.callback);
     await pubsub.unsubscribe(controlTopic(runId), control.callback);
-    await until(() => subscriptions() === 0, 5_000, "the socket to close");
+    await until(() => subscriptions() === 0, { timeoutMs: 5_000, description: "the socket to close" });
   });
 
   it("a topic added to an open socket is live once subscribe() resolves, before the old socket retires", async () => {
@@ -90,7 +90,7 @@ describe("one WebSocket per channel", () => {
     await publisher.publish(controlTopic(runId), { type: "abort", runId, data: {} });
     await publisher.publish(streamTopic(runId), { type: "chunk", runId, data: { sequence: 0 } });
     await until(() => control.events.length === 1 && stream.events.length === 1);
-    await until(() => subscriptions() === 1, 5_000, "the replaced socket to close");
+    await until(() => subscriptions() === 1, { timeoutMs: 5_000, description: "the replaced socket to close" });
     expect(control.events.map((event) => event.type)).toEqual(["abort"]);
     expect(sequences(stream.events)).toEqual([0]);
     await subscriber.close();
@@ -115,9 +115,9 @@ describe("one WebSocket per channel", () => {
     await publishing;
     await until(() => stream.events.length >= count && control.events.length === 1);
     expect(sequences(stream.events)).toEqual(Array.from({ length: count }, (_, sequence) => sequence));
-    await until(() => subscriptions() === 1, 5_000, "the replaced socket to close");
+    await until(() => subscriptions() === 1, { timeoutMs: 5_000, description: "the replaced socket to close" });
     await subscriber.close();
-    await until(() => subscriptions() === 0, 5_000, "close() to close the socket");
+    await until(() => subscriptions() === 0, { timeoutMs: 5_000, description: "close() to close the socket" });
   });
 });
 
@@ -129,7 +129,7 @@ describe("close()", () => {
     expect(subscriptions()).toBe(2);
     await pubsub.close();
     await pubsub.close();
-    await until(() => subscriptions() === 0, 5_000, "the sockets to close");
+    await until(() => subscriptions() === 0, { timeoutMs: 5_000, description: "the sockets to close" });
     await expect(pubsub.publish("jobs.a", { type: "x", runId: "r", data: {} })).rejects.toMatchObject({
       code: ErrorCode.TRANSPORT_CLOSED,
     });
@@ -141,7 +141,7 @@ describe("close()", () => {
     const pending = pubsub.subscribe("jobs.pending", () => {});
     await pubsub.close();
     await expect(pending).rejects.toMatchObject({ code: ErrorCode.TRANSPORT_CLOSED });
-    await until(() => subscriptions() === 0, 5_000, "the socket to close");
+    await until(() => subscriptions() === 0, { timeoutMs: 5_000, description: "the socket to close" });
   });
 });
 

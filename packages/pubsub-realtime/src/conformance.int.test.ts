@@ -1,9 +1,9 @@
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { describePubSubConformance } from "@mastra/inngest-testing/pubsub";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll } from "vitest";
 import { InngestPubSub } from "./inngest-pubsub.ts";
-import { silentSdkLogger } from "./internal/test-support.ts";
 
 let engine: DevServer;
 
@@ -20,5 +20,5 @@ describePubSubConformance({
   capabilities: { ordered: true, crossProcess: true },
   // Each instance gets its own client, as separate processes would have.
   create: () =>
-    new InngestPubSub(new Inngest({ id: "conformance", isDev: true, baseUrl: engine.url, logger: silentSdkLogger })),
+    new InngestPubSub(new Inngest({ id: "conformance", isDev: true, baseUrl: engine.url, logger: silentLogger })),
 });

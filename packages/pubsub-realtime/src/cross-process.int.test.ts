@@ -5,10 +5,12 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { streamTopic } from "@mastra/inngest-core";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
+import { serveFunctions, silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
+import { serve } from "inngest/node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { InngestPubSub } from "./inngest-pubsub.ts";
-import { serveFunctions, silentSdkLogger, startRun } from "./internal/test-support.ts";
+import { startRun } from "./test/start-run.ts";
 
 const eventCount = 1000;
 const eventsPerStep = 50;
@@ -19,7 +21,7 @@ let child: ChildProcess | undefined;
 
 beforeAll(async () => {
   engine = await startDevServer({ timeScale: 0.0001 });
-  const inngest = new Inngest({ id: "cross-process", isDev: true, baseUrl: engine.url, logger: silentSdkLogger });
+  const inngest = new Inngest({ id: "cross-process", isDev: true, baseUrl: engine.url, logger: silentLogger });
   const pubsub = new InngestPubSub(inngest);
   const publisher = inngest.createFunction(
     { id: "publish-many", triggers: [{ event: "test/publish-many" }] },
@@ -37,7 +39,7 @@ beforeAll(async () => {
       return "published";
     },
   );
-  app = await serveFunctions(engine, inngest, [publisher]);
+  app = await serveFunctions(engine, serve({ client: inngest, functions: [publisher] }));
 });
 
 afterAll(async () => {
@@ -48,7 +50,7 @@ afterAll(async () => {
 
 it(`a function on the dev server publishes ${eventCount} events; a subscriber in another process receives them in order`, async () => {
   const runId = `cross-process-${randomUUID()}`;
-  const script = fileURLToPath(new URL("./internal/subscriber-process.ts", import.meta.url));
+  const script = fileURLToPath(new URL("./test/subscriber-process.ts", import.meta.url));
   child = spawn(process.execPath, ["--conditions=@mastra/inngest-source", "--no-warnings", script], {
     env: { ...process.env, ENGINE_URL: engine.url, RUN_TOPIC: streamTopic(runId) },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,8 +1,8 @@
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { recordingLogger } from "@mastra/inngest-testing/helpers";
 import { describe, expect, it, vi } from "vitest";
 import { InngestPubSub } from "./inngest-pubsub.ts";
 import type { InngestPubSubOptions } from "./inngest-pubsub-options.ts";
-import { recordingLogger } from "./internal/test-support.ts";
 
 function v4Client(publish = vi.fn(async () => {})) {
   return {

@@ -2,10 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { Event } from "@mastra/core/events";
 import { controlTopic, ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
+import { recordingLogger, serveFunctions, silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
+import { serve } from "inngest/node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { InngestPubSub } from "./inngest-pubsub.ts";
-import { recordingLogger, serveFunctions, silentSdkLogger, startRun, until } from "./internal/test-support.ts";
+import { startRun } from "./test/start-run.ts";
 
 let engine: DevServer;
 let app: { close(): Promise<void> };
@@ -15,7 +17,7 @@ const logger = recordingLogger();
 
 beforeAll(async () => {
   engine = await startDevServer({ timeScale: 0.0001 });
-  inngest = new Inngest({ id: "publish-failures", isDev: true, baseUrl: engine.url, logger: silentSdkLogger });
+  inngest = new Inngest({ id: "publish-failures", isDev: true, baseUrl: engine.url, logger: silentLogger });
   pubsub = new InngestPubSub(inngest, { logger });
   const producer = inngest.createFunction(
     { id: "chunk-then-finish", triggers: [{ event: "test/chunk-then-finish" }] },
@@ -26,7 +28,7 @@ beforeAll(async () => {
       return "done";
     },
   );
-  app = await serveFunctions(engine, inngest, [producer]);
+  app = await serveFunctions(engine, serve({ client: inngest, functions: [producer] }));
 });
 
 afterAll(async () => {
@@ -65,7 +67,10 @@ it("a failed terminal publish fails the step, Inngest retries it, and the run co
     [1, "ok"],
   ]);
 
-  await until(() => received.length === 1 && sdkMessages.length === 1, 5_000, "the finish event");
+  await until(() => received.length === 1 && sdkMessages.length === 1, {
+    timeoutMs: 5_000,
+    description: "the finish event",
+  });
   expect(received.map((event) => event.type)).toEqual(["finish"]);
   // Published inside a function run, so Inngest knows which run sent it.
   expect(sdkMessages[0]?.runId).toBe(inngestRunId);

@@ -3,11 +3,13 @@ import type { Event } from "@mastra/core/events";
 import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
 import { CachingPubSub, InMemoryStreamCache } from "@mastra/inngest-stream-cache";
+import { recordingLogger, serveFunctions, silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
+import { serve } from "inngest/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InngestPubSub } from "./inngest-pubsub.ts";
-import { recordingLogger, serveFunctions, silentSdkLogger, startRun, until } from "./internal/test-support.ts";
 import { REALTIME_GAP_EVENT_TYPE, type RealtimeGapData } from "./realtime-gap.ts";
+import { startRun } from "./test/start-run.ts";
 
 const steps = 10;
 const eventsPerStep = 30;
@@ -27,7 +29,7 @@ describe("the server closes the WebSocket mid-stream", () => {
 
   beforeAll(async () => {
     engine = await startDevServer({ timeScale: 0.0001 });
-    const inngest = new Inngest({ id: "reconnect", isDev: true, baseUrl: engine.url, logger: silentSdkLogger });
+    const inngest = new Inngest({ id: "reconnect", isDev: true, baseUrl: engine.url, logger: silentLogger });
     // Long enough that the step after the close certainly publishes while no socket is open.
     realtime = new InngestPubSub(inngest, { logger, reconnectInitialDelayMs: 400 });
     // Publisher and observer share the process, so they share the in-memory history.
@@ -56,7 +58,7 @@ describe("the server closes the WebSocket mid-stream", () => {
         return "done";
       },
     );
-    app = await serveFunctions(engine, inngest, [producer]);
+    app = await serveFunctions(engine, serve({ client: inngest, functions: [producer] }));
   });
 
   afterAll(async () => {
@@ -83,17 +85,26 @@ describe("the server closes the WebSocket mid-stream", () => {
 
     const inngestRunId = await startRun(engine, "test/stream", { runId });
     const chunks = () => observed.filter((event) => event.type === "chunk");
-    await until(() => chunks().length === gateStep * eventsPerStep, 10_000, "the first steps' events");
+    await until(() => chunks().length === gateStep * eventsPerStep, {
+      timeoutMs: 10_000,
+      description: "the first steps' events",
+    });
 
     expect(engine.faults.closeRealtimeConnections()).toBe(1);
     expect(engine.counters().realtime.subscriptions).toBe(0);
     openGate();
 
-    await until(() => observed.some((event) => event.type === "finish"), 20_000, "the finish event");
+    await until(() => observed.some((event) => event.type === "finish"), {
+      timeoutMs: 20_000,
+      description: "the finish event",
+    });
     expect((await engine.waitForRun(inngestRunId)).status).toBe("Completed");
 
     // A second connection was made, and it is the only one open.
-    await until(() => engine.counters().realtime.subscriptions === 1, 5_000, "a new subscription");
+    await until(() => engine.counters().realtime.subscriptions === 1, {
+      timeoutMs: 5_000,
+      description: "a new subscription",
+    });
     expect(logger.warnings.some((message) => message.includes("reopened the WebSocket of channel"))).toBe(true);
     // Some publishes really reached no one while the socket was down.
     const channel = engine.counters().realtime.channels.get(`agent:${runId}`);
@@ -122,7 +133,7 @@ describe("the server closes the WebSocket mid-stream", () => {
 describe("a WebSocket that cannot be reopened", () => {
   it("tells the subscribers the feed is lost after maxReconnectAttempts, logs an error, and forgets the channel", async () => {
     const engine = await startDevServer();
-    const inngest = new Inngest({ id: "give-up", isDev: true, baseUrl: engine.url, logger: silentSdkLogger });
+    const inngest = new Inngest({ id: "give-up", isDev: true, baseUrl: engine.url, logger: silentLogger });
     const logger = recordingLogger();
     const pubsub = new InngestPubSub(inngest, {
       logger,
@@ -136,7 +147,7 @@ describe("a WebSocket that cannot be reopened", () => {
     });
 
     await engine.close();
-    await until(() => received.length === 1, 10_000, "the lost notice");
+    await until(() => received.length === 1, { timeoutMs: 10_000, description: "the lost notice" });
     expect(received[0]?.type).toBe(REALTIME_GAP_EVENT_TYPE);
     expect(received[0]?.data).toMatchObject({ topic: "jobs.progress", reason: "lost", attempts: 2 });
     expect(logger.errors).toHaveLength(1);

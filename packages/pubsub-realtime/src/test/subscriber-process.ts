@@ -2,6 +2,7 @@
 // engine at ENGINE_URL, prints "ready", and once a terminal event arrives prints one JSON line with
 // the sequence numbers of the chunks it received, in arrival order. Test support only.
 // Run with: node --conditions=@mastra/inngest-source subscriber-process.ts
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { InngestPubSub } from "../inngest-pubsub.ts";
 
@@ -10,9 +11,8 @@ const topic = process.env.RUN_TOPIC;
 if (engineUrl === undefined || topic === undefined) {
   throw new Error("ENGINE_URL and RUN_TOPIC are required");
 }
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const pubsub = new InngestPubSub(
-  new Inngest({ id: "subscriber-process", isDev: true, baseUrl: engineUrl, logger: silent }),
+  new Inngest({ id: "subscriber-process", isDev: true, baseUrl: engineUrl, logger: silentLogger }),
 );
 const sequences: number[] = [];
 const types: string[] = [];
