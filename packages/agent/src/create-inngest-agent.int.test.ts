@@ -2,14 +2,14 @@ import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { createTool } from "@mastra/core/tools";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { createInngestAgent, isInngestAgent } from "./create-inngest-agent.ts";
-import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 let world: TestWorld;
 let toolCalls = 0;
 

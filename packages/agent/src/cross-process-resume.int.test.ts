@@ -3,14 +3,14 @@ import { fileURLToPath } from "node:url";
 import { Mastra } from "@mastra/core/mastra";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import { approvalAgent } from "./fixtures/approval-agents.ts";
-import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 const callerScript = fileURLToPath(new URL("./fixtures/approval-caller.ts", import.meta.url));
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 let world: TestWorld;
 let redis: RedisServer;

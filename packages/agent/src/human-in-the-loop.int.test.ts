@@ -4,6 +4,7 @@ import { InMemoryStore } from "@mastra/core/storage";
 import { createTool } from "@mastra/core/tools";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { InMemoryStreamCache } from "@mastra/inngest-stream-cache";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel } from "@mastra/inngest-testing/model";
 import { Memory } from "@mastra/memory";
 import { Inngest } from "inngest";
@@ -11,9 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgentStreamResult } from "./inngest-agent-types.ts";
-import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 const executions: Record<string, number> = {};
 
 const transfer = createTool({

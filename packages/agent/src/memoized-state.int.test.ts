@@ -1,17 +1,17 @@
 import { Agent } from "@mastra/core/agent";
 import { createTool } from "@mastra/core/tools";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
-import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 // What Inngest stores per run is the sum of the step outputs: the history must be stored once, not
 // once per step, and the provider request (the whole prompt again) not at all.
 
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 const cities = ["Paris", "Oslo", "Rome", "Lima", "Kyiv"];
 const question = "What is the weather in five cities?";
 

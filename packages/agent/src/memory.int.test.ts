@@ -1,14 +1,13 @@
 import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { InMemoryStore } from "@mastra/core/storage";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
 import { Memory } from "@mastra/memory";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
-import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
-
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 describe("memory", () => {
   let world: TestWorld;

@@ -1,14 +1,14 @@
 import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { createTool } from "@mastra/core/tools";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createInngestAgent } from "./create-inngest-agent.ts";
-import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 let running = 0;
 let mostAtOnce = 0;
 

@@ -1,42 +1,35 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Mastra } from "@mastra/core/mastra";
+import { findFreePort, type HttpTestServer, serveFunctions, silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import { splitAgent, splitAnswer } from "./fixtures/split-agents.ts";
-import { freePort, startWorker } from "./internal/test-worker.ts";
-import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
-
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return (server.address() as AddressInfo).port;
-}
+import { startWorker } from "./test/test-worker.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 describe("two worker processes behind a round-robin proxy", () => {
   let world: TestWorld;
   const workers: ChildProcess[] = [];
-  let proxy: Server;
+  let proxy: HttpTestServer | undefined;
   const served = [0, 0];
   let caller: ReturnType<typeof createInngestAgent>;
 
   beforeAll(async () => {
     world = await startTestWorld("classic");
     const logFile = join(mkdtempSync(join(tmpdir(), "agent-round-robin-")), "tool-calls.log");
-    const ports = [await freePort(), await freePort()];
+    const ports = [await findFreePort(), await findFreePort()];
     for (const port of ports) {
       workers.push(await startWorker(world.engine.url, port, logFile));
     }
     let next = 0;
     // Every call goes to the other worker than the one before, so consecutive steps of a run
     // execute in different processes.
-    proxy = createServer((incoming, outgoing) => {
+    proxy = await serveFunctions(world.engine, (incoming, outgoing) => {
       const target = next;
       next = (next + 1) % ports.length;
       served[target] = (served[target] ?? 0) + 1;
@@ -56,8 +49,6 @@ describe("two worker processes behind a round-robin proxy", () => {
       forwarded.on("error", () => outgoing.writeHead(502).end());
       incoming.pipe(forwarded);
     });
-    const proxyPort = await listen(proxy);
-    await world.engine.syncApp(`http://127.0.0.1:${proxyPort}/api/inngest`);
     const inngest = new Inngest({ id: "split", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
     caller = createInngestAgent({ agent: splitAgent(), inngest });
     new Mastra({ agents: { split: caller as never }, logger: false });
@@ -67,8 +58,7 @@ describe("two worker processes behind a round-robin proxy", () => {
     for (const worker of workers) {
       worker.kill("SIGKILL");
     }
-    proxy?.closeAllConnections();
-    await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+    await proxy?.close();
     await caller?.pubsub.close();
     await world?.close();
   });

@@ -3,14 +3,13 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Mastra } from "@mastra/core/mastra";
+import { findFreePort, silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import { guardedAgent, splitAgent, splitAnswer } from "./fixtures/split-agents.ts";
-import { freePort, startWorker } from "./internal/test-worker.ts";
-import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
-
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+import { startWorker } from "./test/test-worker.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 describe("caller and worker in different processes", () => {
   let world: TestWorld;
@@ -23,7 +22,7 @@ describe("caller and worker in different processes", () => {
   beforeAll(async () => {
     // Retries back off 1.5 s, 3 s, 6 s (Inngest's table scaled by 0.1): enough for a worker to restart.
     world = await startTestWorld("classic", 0.1);
-    port = await freePort();
+    port = await findFreePort();
     logFile = join(mkdtempSync(join(tmpdir(), "agent-split-")), "tool-calls.log");
     worker = await startWorker(world.engine.url, port, logFile);
     await world.engine.syncApp(`http://127.0.0.1:${port}/api/inngest`);

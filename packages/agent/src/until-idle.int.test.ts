@@ -2,6 +2,7 @@ import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { InMemoryStore } from "@mastra/core/storage";
 import { createTool } from "@mastra/core/tools";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
 import { Memory } from "@mastra/memory";
 import { Inngest } from "inngest";
@@ -9,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
-import { startTestWorld, type TestWorld } from "./internal/test-world.ts";
-
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 /** An agent whose `research` tool runs as a background task and takes `researchMs`. */
 function researcher(id: string, researched: string[], researchMs = 300): Agent {

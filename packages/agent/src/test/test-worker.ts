@@ -1,19 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const workerScript = fileURLToPath(new URL("../fixtures/agent-worker.ts", import.meta.url));
-
-/** A free TCP port on 127.0.0.1. Test support only. */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts the agent worker fixture in its own Node process, serving on `port`, and resolves once it

@@ -1,6 +1,5 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
+import { type HttpTestServer, serveFunctions } from "@mastra/inngest-testing/helpers";
 import type { Inngest, InngestFunction } from "inngest";
 import { serve } from "inngest/node";
 
@@ -18,20 +17,15 @@ export async function startTestWorld(
   timeScale = 0.001,
 ): Promise<TestWorld> {
   const engine = await startDevServer({ mode, timeScale });
-  const servers: Server[] = [];
+  const servers: HttpTestServer[] = [];
   return {
     engine,
     async serve(client, functions) {
-      const handler = serve({ client, functions });
-      const server = createServer((request, response) => void handler(request, response));
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-      servers.push(server);
-      await engine.syncApp(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`);
+      servers.push(await serveFunctions(engine, serve({ client, functions })));
     },
     async close() {
       for (const server of servers) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await server.close();
       }
       await engine.close();
     },
