@@ -1,6 +1,7 @@
 import type { EventCallback } from "@mastra/core/events";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
+import { redisCommandCalls, silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisPubSub } from "./redis-pubsub.ts";
@@ -25,22 +26,12 @@ afterEach(async () => {
 });
 
 function open(options: RedisPubSubOptions): RedisPubSub {
-  const pubsub = new RedisPubSub({ logger: { warn() {} }, ...options });
+  const pubsub = new RedisPubSub({ logger: silentLogger, ...options });
   opened.push(pubsub);
   return pubsub;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await sleep(10);
-  }
-}
 
 /** The lines of `CLIENT LIST`, optionally of one type, as field maps. */
 async function clientList(server: Redis, type?: "pubsub" | "normal"): Promise<Array<Record<string, string>>> {
@@ -56,16 +47,6 @@ async function clientList(server: Redis, type?: "pubsub" | "normal"): Promise<Ar
           .map((field) => field.split("=", 2) as [string, string]),
       ),
     );
-}
-
-/** The calls of each command since the server started, from `INFO commandstats`. */
-async function commandCalls(server: Redis): Promise<Record<string, number>> {
-  const info = await server.info("commandstats");
-  const calls: Record<string, number> = {};
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    calls[match[1] as string] = Number(match[2]);
-  }
-  return calls;
 }
 
 describe("RedisPubSub connections", () => {
@@ -94,7 +75,7 @@ describe("RedisPubSub connections", () => {
     expect(subscribers[0]?.sub).toBe("20");
 
     await Promise.all(topics.map((topic) => pubsub.publish(topic, { type: "ping", runId: "run-1", data: null })));
-    await until(() => received.size === 60);
+    await until(() => received.size === 60, { intervalMs: 10 });
     await sleep(50);
     expect([...received.values()].every((count) => count === 1)).toBe(true);
     expect((await clientList(admin)).length).toBe(connectionsBefore + 2);
@@ -107,7 +88,7 @@ describe("RedisPubSub connections", () => {
     expect((await clientList(admin, "pubsub"))[0]?.sub).toBe("19");
 
     await pubsub.close();
-    await until(async () => (await clientList(admin)).length === connectionsBefore);
+    await until(async () => (await clientList(admin)).length === connectionsBefore, { intervalMs: 10 });
   });
 
   it("shares a given client to publish, duplicates it once to subscribe, and never quits it", async () => {
@@ -122,7 +103,7 @@ describe("RedisPubSub connections", () => {
     });
     expect(await clientList(admin, "pubsub")).toHaveLength(1);
     await pubsub.publish("a", { type: "to-a", runId: "run-1", data: null });
-    await until(() => received.length === 1);
+    await until(() => received.length === 1, { intervalMs: 10 });
     await pubsub.close();
     expect(await clientList(admin, "pubsub")).toHaveLength(0);
     expect(client.status).toBe("ready");
@@ -136,7 +117,7 @@ describe("RedisPubSub connections", () => {
     // Connect both connections first, so the check below is about the commands, not the connections.
     await pubsub.subscribe("valid", () => {});
     await pubsub.publish("valid", { type: "warm-up", runId: "run-1", data: null });
-    const before = await commandCalls(admin);
+    const before = await redisCommandCalls(admin);
 
     const event = { type: "chunk", runId: "run-1", data: null };
     for (const topic of [
@@ -152,7 +133,7 @@ describe("RedisPubSub connections", () => {
       await expect(pubsub.subscribe(topic, () => {})).rejects.toMatchObject({ code: ErrorCode.INVALID_ID });
     }
 
-    const after = await commandCalls(admin);
+    const after = await redisCommandCalls(admin);
     for (const command of ["publish", "subscribe", "psubscribe", "ping"]) {
       expect(after[command] ?? 0, command).toBe(before[command] ?? 0);
     }
@@ -177,22 +158,25 @@ describe("RedisPubSub connections", () => {
       }
     })();
 
-    await until(() => received.length >= 20);
+    await until(() => received.length >= 20, { intervalMs: 10 });
     const killed = Number(await admin.call("CLIENT", "KILL", "TYPE", "pubsub"));
     expect(killed).toBeGreaterThanOrEqual(1);
 
     let after: Record<string, string> | undefined;
-    await until(async () => {
-      after = (await clientList(admin, "pubsub"))[0];
-      return after !== undefined && after.id !== before?.id && after.sub === "1";
-    });
+    await until(
+      async () => {
+        after = (await clientList(admin, "pubsub"))[0];
+        return after !== undefined && after.id !== before?.id && after.sub === "1";
+      },
+      { intervalMs: 10 },
+    );
     // Every publish issued from here on reaches Redis after it listed the new subscription.
     const firstAfterResubscribe = next;
-    await until(() => received.includes(firstAfterResubscribe + 50));
+    await until(() => received.includes(firstAfterResubscribe + 50), { intervalMs: 10 });
     publishing = false;
     await publisher;
     const last = next - 1;
-    await until(() => received.includes(last));
+    await until(() => received.includes(last), { intervalMs: 10 });
 
     const tail = received.filter((sequence) => sequence >= firstAfterResubscribe);
     expect(tail).toEqual(Array.from({ length: last - firstAfterResubscribe + 1 }, (_, i) => firstAfterResubscribe + i));
@@ -222,7 +206,7 @@ describe("RedisPubSub with an ACL user", () => {
       received.push(event.type);
     });
     await pubsub.publish("agent.stream.run-1", { type: "chunk", runId: "run-1", data: null });
-    await until(() => received.length === 1);
+    await until(() => received.length === 1, { intervalMs: 10 });
     expect(received).toEqual(["chunk"]);
   });
 

@@ -2,6 +2,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { createFaultProxy, type FaultProxy, type RedisServer, startRedis } from "@mastra/inngest-testing";
+import { until } from "@mastra/inngest-testing/helpers";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { RedisPubSub } from "./redis-pubsub.ts";
@@ -38,16 +39,6 @@ function open(options: RedisPubSubOptions, warnings: string[] = []): RedisPubSub
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await sleep(5);
-  }
-}
 
 /** Publishes `type` every 50 ms until a subscriber received it; each publish may fail or be lost meanwhile. */
 async function publishUntilReceived(
@@ -89,7 +80,7 @@ describe("RedisPubSub under faults", () => {
     proxy.blackhole();
     const blackholedAt = Date.now();
     await publisherSide.publish("stream", { type: "lost", runId: "run-1", data: null });
-    await until(() => proxy.stats.connectionsAccepted > acceptedBefore, 10 * heartbeatMs);
+    await until(() => proxy.stats.connectionsAccepted > acceptedBefore, { timeoutMs: 10 * heartbeatMs });
     const detectedWithinMs = Date.now() - blackholedAt;
     expect(detectedWithinMs).toBeLessThan(3 * heartbeatMs);
     expect(proxy.stats.bytesDroppedToTarget).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import type { Event } from "@mastra/core/events";
 import { createEventBatch, EVENT_BATCH_KIND } from "@mastra/inngest-core";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
+import { recordingLogger, until } from "@mastra/inngest-testing/helpers";
 import { describePubSubConformance } from "@mastra/inngest-testing/pubsub";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -26,14 +27,13 @@ describePubSubConformance({
 
 describe("RedisPubSub wire format", () => {
   const opened: Array<{ close(): unknown }> = [];
-  const warnings: string[] = [];
-  const logger = { warn: (message: string) => warnings.push(message) };
+  const logger = recordingLogger();
 
   afterEach(async () => {
     for (const resource of opened.splice(0)) {
       await resource.close();
     }
-    warnings.length = 0;
+    logger.warnings.length = 0;
   });
 
   function open(): { pubsub: RedisPubSub; raw: Redis } {
@@ -43,23 +43,13 @@ describe("RedisPubSub wire format", () => {
     return { pubsub, raw };
   }
 
-  async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) {
-        throw new Error("condition not met in time");
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
   it("publishes the event as JSON with its fields, a new id and an ISO createdAt on prefix + topic", async () => {
     const { pubsub, raw } = open();
     const messages: Array<[string, string]> = [];
     raw.on("message", (channel: string, message: string) => messages.push([channel, message]));
     await raw.subscribe("wire:agent.stream.run-1");
     await pubsub.publish("agent.stream.run-1", { type: "chunk", runId: "run-1", data: { text: "hi" }, index: 3 });
-    await until(() => messages.length === 1);
+    await until(() => messages.length === 1, { timeoutMs: 5000, intervalMs: 10 });
     const [channel, message] = messages[0] as [string, string];
     expect(channel).toBe("wire:agent.stream.run-1");
     const parsed = JSON.parse(message);
@@ -77,10 +67,12 @@ describe("RedisPubSub wire format", () => {
     await raw.publish("wire:topic", "not json");
     await raw.publish("wire:topic", "[1,2]");
     await pubsub.publish("topic", { type: "after", runId: "run-1", data: null });
-    await until(() => received.length === 1);
+    await until(() => received.length === 1, { timeoutMs: 5000, intervalMs: 10 });
     expect(received[0]?.type).toBe("after");
     expect(received[0]?.createdAt).toBeInstanceOf(Date);
-    expect(warnings.filter((warning) => warning.includes('dropped a message on channel "wire:topic"'))).toHaveLength(2);
+    expect(
+      logger.warnings.filter((warning) => warning.includes('dropped a message on channel "wire:topic"')),
+    ).toHaveLength(2);
   });
 
   it("delivers a batch another Redis client published in the same form, as a cache announcing a stored batch does", async () => {
@@ -100,7 +92,7 @@ describe("RedisPubSub wire format", () => {
     const batch = createEventBatch(stored);
     const message = { type: EVENT_BATCH_KIND, id: "batch-1", runId: "run-2", data: batch, createdAt: new Date() };
     await raw.publish("wire:agent.stream.run-2", JSON.stringify(message));
-    await until(() => received.length === 1);
+    await until(() => received.length === 1, { timeoutMs: 5000, intervalMs: 10 });
     expect(received[0]).toEqual(message);
     expect(received[0]?.data).toEqual(batch);
   });
@@ -119,9 +111,11 @@ describe("RedisPubSub wire format", () => {
     });
     await pubsub.publish("topic", { type: "one", runId: "run-1", data: null });
     await pubsub.publish("topic", { type: "two", runId: "run-1", data: null });
-    await until(() => received.length === 2);
+    await until(() => received.length === 2, { timeoutMs: 5000, intervalMs: 10 });
     expect(received).toEqual(["one", "two"]);
-    await until(() => warnings.length === 4);
-    expect(warnings.every((warning) => warning.includes('a subscriber of channel "wire:topic" threw'))).toBe(true);
+    await until(() => logger.warnings.length === 4, { timeoutMs: 5000, intervalMs: 10 });
+    expect(logger.warnings.every((warning) => warning.includes('a subscriber of channel "wire:topic" threw'))).toBe(
+      true,
+    );
   });
 });

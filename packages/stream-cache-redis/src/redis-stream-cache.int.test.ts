@@ -3,6 +3,7 @@ import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { CachingPubSub } from "@mastra/inngest-stream-cache";
 import { createFaultProxy, type RedisServer, startRedis } from "@mastra/inngest-testing";
 import { describeServerCacheConformance, describeStreamCacheConformance } from "@mastra/inngest-testing/cache";
+import { redisCommandCalls } from "@mastra/inngest-testing/helpers";
 import { describePubSubConformance } from "@mastra/inngest-testing/pubsub";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -20,16 +21,6 @@ afterAll(async () => {
   admin?.disconnect();
   await redis?.kill();
 });
-
-/** Calls per command since the last `CONFIG RESETSTAT`, from `INFO commandstats`. */
-async function commandCalls(client: Redis): Promise<Record<string, number>> {
-  const info = await client.info("commandstats");
-  const calls: Record<string, number> = {};
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    calls[match[1] as string] = Number(match[2]);
-  }
-  return calls;
-}
 
 describeServerCacheConformance({
   name: "RedisStreamCache",
@@ -130,7 +121,7 @@ describe("RedisStreamCache", () => {
       { status: "duplicate", index: 1 },
       { status: "duplicate", index: 2 },
     ]);
-    const calls = await commandCalls(admin);
+    const calls = await redisCommandCalls(admin);
     // Executed twice: once by the lost command, once by its resend.
     expect((calls.evalsha ?? 0) + (calls.eval ?? 0)).toBe(2);
     const stored = (await admin.lrange("lost-reply:{run}:events", 0, -1)).map((text) => JSON.parse(text).id);
@@ -193,7 +184,7 @@ describe("RedisStreamCache", () => {
         MastraInngestError.isInstance(error, ErrorCode.INVALID_ID),
       );
     }
-    expect(Object.keys(await commandCalls(admin))).toEqual(["config|resetstat"]);
+    expect(Object.keys(await redisCommandCalls(admin))).toEqual(["config|resetstat"]);
     await pubsub.close();
   });
 

@@ -8,6 +8,7 @@ import {
   OFFSET_EXPIRED_EVENT_TYPE,
   type ProducerKey,
 } from "@mastra/inngest-core";
+import { silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CachingPubSub } from "./caching-pubsub.ts";
 import type { CachingPubSubOptions } from "./caching-pubsub-options.ts";
@@ -26,7 +27,7 @@ function create(
   inner = new EventEmitterPubSub(),
 ) {
   // Failures these tests provoke on purpose are reported to the logger; keep them out of the output.
-  const pubsub = new CachingPubSub(inner, cache, { idleRecheckMs: 0, logger: { warn() {} }, ...options });
+  const pubsub = new CachingPubSub(inner, cache, { idleRecheckMs: 0, logger: silentLogger, ...options });
   opened.push(pubsub);
   return { pubsub, cache, inner };
 }
@@ -34,16 +35,6 @@ function create(
 function collector(): { events: Event[]; callback: (event: Event) => void } {
   const events: Event[] = [];
   return { events, callback: (event) => void events.push(event) };
-}
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 function chunk(text: string, producer?: ProducerKey) {
@@ -72,7 +63,7 @@ describe("CachingPubSub", () => {
     expect(late.events.map((event) => event.index)).toEqual([0, 1, 2, 3, 4]);
     await pubsub.publish(topic, chunk("c5"));
     await pubsub.publish(topic, { type: "finish", runId: "run-1", data: {} });
-    await until(() => late.events.length === 7);
+    await until(() => late.events.length === 7, { timeoutMs: 5_000, intervalMs: 2 });
     expect(late.events.map((event) => event.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(texts(late.events)).toEqual(["c0", "c1", "c2", "c3", "c4", "c5"]);
     expect(late.events[0]?.createdAt).toBeInstanceOf(Date);
@@ -90,7 +81,7 @@ describe("CachingPubSub", () => {
     await pubsub.subscribeFromOffset(topic, "latest", tail.callback);
     await pubsub.publish(topic, chunk("c6"));
     await pubsub.flush();
-    await until(() => fromFour.events.length === 3 && tail.events.length === 1);
+    await until(() => fromFour.events.length === 3 && tail.events.length === 1, { timeoutMs: 5_000, intervalMs: 2 });
     expect(fromFour.events.map((event) => event.index)).toEqual([4, 5, 6]);
     expect(tail.events.map((event) => event.index)).toEqual([6]);
   });
@@ -104,7 +95,7 @@ describe("CachingPubSub", () => {
     await pubsub.publish(topic, chunk("once", producer));
     await pubsub.publish(topic, chunk("next", { ...producer, sequence: 1 }));
     await pubsub.flush();
-    await until(() => live.events.length === 2);
+    await until(() => live.events.length === 2, { timeoutMs: 5_000, intervalMs: 2 });
     expect(texts(live.events)).toEqual(["once", "next"]);
     expect((await pubsub.getHistory(topic)).map((event) => event.index)).toEqual([0, 1]);
   });
@@ -158,7 +149,7 @@ describe("a step retried after publishing part of its stream", () => {
     await pubsub.flush();
     await publishAttempt(pubsub, 1, 50, "");
     await pubsub.publish(topic, { type: "finish", runId: "run-1", data: {} });
-    await until(() => live.events.some((event) => event.type === "finish"));
+    await until(() => live.events.some((event) => event.type === "finish"), { timeoutMs: 5_000, intervalMs: 2 });
 
     const expected = Array.from({ length: 50 }, (_, sequence) => `${sequence}`);
     const noticeAt = live.events.findIndex((event) => event.type === ATTEMPT_SUPERSEDED_EVENT_TYPE);
@@ -191,7 +182,7 @@ describe("a step retried after publishing part of its stream", () => {
     await pubsub.subscribeFromOffset(topic, 3, resumed.callback);
     await publishAttempt(pubsub, 1, 2, "");
     await pubsub.flush();
-    await until(() => texts(resumed.events).includes("1"));
+    await until(() => texts(resumed.events).includes("1"), { timeoutMs: 5_000, intervalMs: 2 });
     expect(resumed.events.map((event) => (event.type === "chunk" ? texts([event])[0] : event.type))).toEqual([
       "first-3",
       "first-4",
@@ -230,7 +221,7 @@ describe("when the live transport loses messages", () => {
     const finishedAt = Date.now();
     await pubsub.publish(topic, { type: "finish", runId: "run-1", data: {} });
     expect(inner.dropped).toBe(1);
-    await until(() => observer.events.some((event) => event.type === "finish"), 2_000);
+    await until(() => observer.events.some((event) => event.type === "finish"), { timeoutMs: 2_000, intervalMs: 2 });
     expect(Date.now() - finishedAt).toBeLessThan(1_000);
     expect(observer.events.map((event) => event.index)).toEqual([0, 1]);
   });
@@ -245,7 +236,7 @@ describe("when the live transport loses messages", () => {
     for (let index = 0; index < 4; index++) {
       await pubsub.publish(topic, chunk(`c${index}`));
     }
-    await until(() => observer.events.length === 4);
+    await until(() => observer.events.length === 4, { timeoutMs: 5_000, intervalMs: 2 });
     expect(inner.dropped).toBe(1);
     expect(texts(observer.events)).toEqual(["c0", "c1", "c2", "c3"]);
   });
@@ -312,7 +303,7 @@ describe("failures and limits", () => {
     const { pubsub } = create({ batchWindowMs: 0 }, cache);
     const append = vi.spyOn(cache, "appendIndexed").mockRejectedValueOnce(new Error("blip"));
     await pubsub.publish(topic, chunk("a"));
-    await until(() => append.mock.calls.length === 1);
+    await until(() => append.mock.calls.length === 1, { timeoutMs: 5_000, intervalMs: 2 });
     await new Promise((resolve) => setTimeout(resolve, 5));
     await expect(pubsub.publish(topic, chunk("b"))).rejects.toThrow("blip");
     await expect(pubsub.flush()).rejects.toThrow("blip");
@@ -438,10 +429,10 @@ describe("lifecycle", () => {
     await pubsub.subscribe(topic, first.callback);
     await pubsub.subscribe(topic, second.callback);
     await pubsub.publish(topic, chunk("both"));
-    await until(() => first.events.length === 1 && second.events.length === 1);
+    await until(() => first.events.length === 1 && second.events.length === 1, { timeoutMs: 5_000, intervalMs: 2 });
     await pubsub.unsubscribe(topic, first.callback);
     await pubsub.publish(topic, chunk("second only"));
-    await until(() => second.events.length === 2);
+    await until(() => second.events.length === 2, { timeoutMs: 5_000, intervalMs: 2 });
     expect(first.events).toHaveLength(1);
   });
 
@@ -505,7 +496,7 @@ describe("with a cache that is not shared across processes", () => {
     for (let index = 0; index < 5; index++) {
       await worker.publish(topic, chunk(`c${index}`, { stepId: "llm:0", attempt: 0, sequence: index }));
     }
-    await until(() => live.events.length === 5);
+    await until(() => live.events.length === 5, { timeoutMs: 5_000, intervalMs: 2 });
     expect(live.events.map((event) => event.index)).toEqual([0, 1, 2, 3, 4]);
     const late = collector();
     await caller.subscribeFromOffset(topic, 2, late.callback);

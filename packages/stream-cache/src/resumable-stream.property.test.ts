@@ -1,4 +1,5 @@
 import { type Event, EventEmitterPubSub } from "@mastra/core/events";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CachingPubSub } from "./caching-pubsub.ts";
@@ -56,7 +57,7 @@ describe("resumable streams (property)", () => {
             batchWindowMs,
             idleRecheckMs: 20,
             historyPageSize: 7,
-            logger: { warn() {} },
+            logger: silentLogger,
           });
           const observers: Observer[] = [];
           let published = 0;
