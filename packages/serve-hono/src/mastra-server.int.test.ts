@@ -1,22 +1,19 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { serve as listen } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { Mastra } from "@mastra/core";
 import { Agent } from "@mastra/core/agent";
 import { MastraServer } from "@mastra/hono";
 import { createInngestAgent } from "@mastra/inngest-agent";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
+import { type HttpTestServer, silentLogger, startHttpServer } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
 import { Hono } from "hono";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve as inngestServe } from "./serve.ts";
 
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
-
 describe("the API reference's usage example, served by Mastra's own Hono server", () => {
   let engine: DevServer;
-  let server: Server;
+  let server: HttpTestServer;
   let durableAgent: ReturnType<typeof createInngestAgent>;
 
   beforeAll(async () => {
@@ -46,20 +43,17 @@ describe("the API reference's usage example, served by Mastra's own Hono server"
 
     const app = new Hono();
     await new MastraServer({ app, mastra }).init();
-    server = await new Promise<Server>((resolve) => {
-      const started = listen({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started as Server));
-    });
+    server = await startHttpServer(getRequestListener(app.fetch, { hostname: "127.0.0.1" }), { path: "/inngest/api" });
   });
 
   afterAll(async () => {
     await durableAgent?.pubsub.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+    await server?.close();
     await engine?.close();
   });
 
   it("syncs the agent's function at the route and completes a run through the dev server", async () => {
-    const app = await engine.syncApp(`http://127.0.0.1:${(server.address() as AddressInfo).port}/inngest/api`);
+    const app = await engine.syncApp(server.url);
     for (const fn of durableAgent.getInngestFunctions()) {
       expect(app.functionIds).toContain(fn.id("my-app"));
     }

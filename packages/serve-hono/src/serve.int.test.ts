@@ -1,8 +1,7 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { serve as listen } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { createInngestAgent } from "@mastra/inngest-agent";
 import { signBody, startDevServer } from "@mastra/inngest-dev-server";
+import { startHttpServer } from "@mastra/inngest-testing/helpers";
 import { describeServeConformance } from "@mastra/inngest-testing/serve";
 import { Hono } from "hono";
 import { Inngest } from "inngest";
@@ -17,17 +16,7 @@ describeServeConformance({
   async mount(handler) {
     const app = new Hono();
     app.on(["GET", "POST", "PUT"], "/api/inngest", (c) => handler(c));
-    const server = await new Promise<Server>((resolve) => {
-      const started = listen({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started as Server));
-    });
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    };
+    return await startHttpServer(getRequestListener(app.fetch, { hostname: "127.0.0.1" }));
   },
   startEngine: (options) => startDevServer({ ...options, timeScale: 0.001 }),
   signBody,

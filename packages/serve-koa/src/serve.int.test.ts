@@ -1,8 +1,7 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { bodyParser } from "@koa/bodyparser";
 import { createInngestAgent } from "@mastra/inngest-agent";
 import { signBody, startDevServer } from "@mastra/inngest-dev-server";
+import { startHttpServer } from "@mastra/inngest-testing/helpers";
 import { describeServeConformance } from "@mastra/inngest-testing/serve";
 import { Inngest } from "inngest";
 import Koa from "koa";
@@ -18,17 +17,7 @@ describeServeConformance({
     const app = new Koa();
     app.use(bodyParser({ jsonLimit: "10mb" }));
     app.use((ctx, next) => (ctx.path === "/api/inngest" ? handler(ctx) : next()));
-    const server = await new Promise<Server>((resolve) => {
-      const started = app.listen(0, "127.0.0.1", () => resolve(started));
-    });
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    };
+    return await startHttpServer(app.callback());
   },
   startEngine: (options) => startDevServer({ ...options, timeScale: 0.001 }),
   signBody,

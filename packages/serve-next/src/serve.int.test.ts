@@ -1,8 +1,7 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { serve as listen } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { createInngestAgent } from "@mastra/inngest-agent";
 import { signBody, startDevServer } from "@mastra/inngest-dev-server";
+import { startHttpServer } from "@mastra/inngest-testing/helpers";
 import { describeServeConformance } from "@mastra/inngest-testing/serve";
 import { Inngest } from "inngest";
 import type { NextRequest } from "next/server";
@@ -26,17 +25,7 @@ describeServeConformance({
       }
       return route(request as NextRequest, undefined);
     };
-    const server = await new Promise<Server>((resolve) => {
-      const started = listen({ fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started as Server));
-    });
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    };
+    return await startHttpServer(getRequestListener(fetch, { hostname: "127.0.0.1" }));
   },
   startEngine: (options) => startDevServer({ ...options, timeScale: 0.001 }),
   signBody,

@@ -3,13 +3,13 @@ import { Mastra } from "@mastra/core/mastra";
 import { createStep, createWorkflow } from "@mastra/core/workflows";
 import { createInngestAgent } from "@mastra/inngest-agent";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
 import { Inngest, type InngestFunction } from "inngest";
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { collectInngestFunctions } from "./collect-inngest-functions.ts";
 
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 const inngest = new Inngest({ id: "collect", isDev: true, logger: silentLogger });
 
 function plainAgent(id: string): Agent {

@@ -2,12 +2,12 @@ import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { createInngestAgent } from "@mastra/inngest-agent";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
 import { Inngest, type ServeHandlerOptions } from "inngest";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createServe } from "./create-serve.ts";
 
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 const signingKey = `signkey-test-${"ab".repeat(32)}`;
 
 afterEach(() => {
