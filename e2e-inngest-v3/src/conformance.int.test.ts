@@ -2,11 +2,11 @@
 // global (Symbol.for("inngest:als")) in different shapes, so they cannot share a process.
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
 import { InngestPubSub } from "@mastra/inngest-pubsub-realtime";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { describePubSubConformance } from "@mastra/inngest-testing/pubsub";
 import { Inngest } from "inngest-v3";
 import { afterAll, beforeAll } from "vitest";
 
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
 let engine: DevServer;
 
 beforeAll(async () => {
@@ -21,5 +21,5 @@ describePubSubConformance({
   name: "InngestPubSub on the dev server's Realtime (inngest v3)",
   capabilities: { ordered: true, crossProcess: true },
   create: () =>
-    new InngestPubSub(new Inngest({ id: "conformance-v3", isDev: true, baseUrl: engine.url, logger: silent })),
+    new InngestPubSub(new Inngest({ id: "conformance-v3", isDev: true, baseUrl: engine.url, logger: silentLogger })),
 });

@@ -1,33 +1,21 @@
 // The v3 SDK runs in its own package and files: v3 and v4 keep their async context in the same
 // global (Symbol.for("inngest:als")) in different shapes, so they cannot share a process.
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { subscribe } from "@inngest/realtime";
 import type { Event } from "@mastra/core/events";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
 import { createRunSubscriptionToken, InngestPubSub, REALTIME_GAP_EVENT_TYPE } from "@mastra/inngest-pubsub-realtime";
+import { type HttpTestServer, serveFunctions, silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest-v3";
 import { serve } from "inngest-v3/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const chunkCount = 100;
 
 let engine: DevServer;
-let server: Server;
+let app: HttpTestServer;
 let inngest: Inngest;
 let pubsub: InngestPubSub;
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 async function startRun(name: string, runId: string): Promise<string> {
   const [eventId] = await engine.send({ name, data: { runId } });
@@ -40,8 +28,8 @@ async function startRun(name: string, runId: string): Promise<string> {
 
 beforeAll(async () => {
   engine = await startDevServer({ timeScale: 0.0001 });
-  inngest = new Inngest({ id: "pubsub-v3", isDev: true, baseUrl: engine.url, logger: silent });
-  pubsub = new InngestPubSub(inngest, { logger: { warn() {} } });
+  inngest = new Inngest({ id: "pubsub-v3", isDev: true, baseUrl: engine.url, logger: silentLogger });
+  pubsub = new InngestPubSub(inngest, { logger: silentLogger });
   const stream = inngest.createFunction({ id: "stream" }, { event: "test/stream" }, async ({ event, step }) => {
     const runId = (event.data as { runId: string }).runId;
     const topic = `agent.stream.${runId}`;
@@ -60,16 +48,12 @@ beforeAll(async () => {
     await step.run("finish", () => pubsub.publish(`agent.stream.${runId}`, { type: "finish", runId, data: {} }));
     return "done";
   });
-  const handler = serve({ client: inngest, functions: [stream, finishOnly] });
-  server = createServer((request, response) => void handler(request, response));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  await engine.syncApp(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`);
+  app = await serveFunctions(engine, serve({ client: inngest, functions: [stream, finishOnly] }));
 });
 
 afterAll(async () => {
   await pubsub?.close();
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await app?.close();
   await engine?.close();
 });
 
@@ -81,7 +65,7 @@ describe("InngestPubSub with the v3 SDK", () => {
   it("a v3 function publishes in steps; an InngestPubSub and an @inngest/realtime subscriber with a run token receive it in order", async () => {
     const runId = `v3-${randomUUID()}`;
     const subscriber = new InngestPubSub(
-      new Inngest({ id: "subscriber", isDev: true, baseUrl: engine.url, logger: silent }),
+      new Inngest({ id: "subscriber", isDev: true, baseUrl: engine.url, logger: silentLogger }),
     );
     const received: Event[] = [];
     await subscriber.subscribe(`agent.stream.${runId}`, (event) => {
@@ -138,8 +122,8 @@ describe("InngestPubSub with the v3 SDK", () => {
 
   it("a subscription whose WebSocket the server closed comes back with a gap notice", async () => {
     const subscriber = new InngestPubSub(
-      new Inngest({ id: "reconnecting", isDev: true, baseUrl: engine.url, logger: silent }),
-      { reconnectInitialDelayMs: 20, logger: { warn() {} } },
+      new Inngest({ id: "reconnecting", isDev: true, baseUrl: engine.url, logger: silentLogger }),
+      { reconnectInitialDelayMs: 20, logger: silentLogger },
     );
     const received: Event[] = [];
     await subscriber.subscribe("jobs.v3", (event) => {
