@@ -1,6 +1,7 @@
 import { Mastra } from "@mastra/core/mastra";
 import { createInngestAgent, type InngestAgent } from "@mastra/inngest-agent";
 import { RedisPubSub } from "@mastra/inngest-pubsub-redis";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { chaosAgent } from "./chaos-agent.ts";
 import { ScaledRetentionCache } from "./scaled-retention-cache.ts";
@@ -13,14 +14,6 @@ export const chaosInngestId = "chaos";
  * faults in a row still completes, which the model of the workload expects.
  */
 export const chaosFunctionOptions: Record<string, unknown> = { retries: 10 };
-
-/** A logger that says nothing: faults make every component warn, on purpose. */
-export const silentLogger: {
-  info(): void;
-  warn(): void;
-  error(): void;
-  debug(): void;
-} = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** The caller's side of the topology: the durable agent and what it owns. */
 export interface ChaosCaller {
@@ -39,6 +32,7 @@ export function createChaosCaller(options: {
   executionsLog: string;
   retentionDivisor: number;
 }): ChaosCaller {
+  // Faults make every component warn, on purpose: the logs would bury the suite's report.
   const inngest = new Inngest({ id: chaosInngestId, isDev: true, baseUrl: options.engineUrl, logger: silentLogger });
   const cache = new ScaledRetentionCache({ url: options.redisUrl, retentionDivisor: options.retentionDivisor });
   const agent = createInngestAgent({

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type RequestListener, request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { findFreePort, startHttpServer } from "@mastra/inngest-testing/helpers";
 
 const workerScript = fileURLToPath(new URL("./fixtures/chaos-worker.ts", import.meta.url));
 
@@ -47,13 +47,12 @@ interface Slot {
 export async function startWorkerPool(count: number, settings: WorkerSettings): Promise<WorkerPool> {
   const slots: Slot[] = [];
   for (let index = 0; index < count; index++) {
-    const port = await freePort();
+    const port = await findFreePort();
     slots.push({ port, process: await startWorker(port, settings) });
   }
   const restarts = new Set<Promise<void>>();
   let closed = false;
-  const proxy = createFailoverProxy(slots.map((slot) => slot.port));
-  const proxyPort = await listen(proxy);
+  const proxy = await startHttpServer(createFailoverProxy(slots.map((slot) => slot.port)));
 
   const restart = async (slot: Slot, downMs: number): Promise<void> => {
     await sleep(downMs);
@@ -75,7 +74,7 @@ export async function startWorkerPool(count: number, settings: WorkerSettings): 
   };
 
   return {
-    url: `http://127.0.0.1:${proxyPort}/api/inngest`,
+    url: proxy.url,
     get running() {
       return slots.filter((slot) => slot.process !== undefined).length;
     },
@@ -103,8 +102,7 @@ export async function startWorkerPool(count: number, settings: WorkerSettings): 
         slot.process?.kill("SIGKILL");
         slot.process = undefined;
       }
-      proxy.closeAllConnections();
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await proxy.close();
     },
   };
 }
@@ -135,9 +133,9 @@ function startWorker(port: number, settings: WorkerSettings): Promise<ChildProce
 }
 
 /** Forwards each call to the next worker that accepts the connection; 502 when none does. */
-function createFailoverProxy(ports: readonly number[]): Server {
+function createFailoverProxy(ports: readonly number[]): RequestListener {
   let next = 0;
-  return createServer((incoming, outgoing) => {
+  return (incoming, outgoing) => {
     const chunks: Buffer[] = [];
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.on("end", () => {
@@ -170,17 +168,5 @@ function createFailoverProxy(ports: readonly number[]): Server {
       };
       attempt(0);
     });
-  });
-}
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return (server.address() as AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  };
 }
