@@ -9,9 +9,9 @@ import { RedisPubSub } from "@mastra/inngest-pubsub-redis";
 import { CachingPubSub, InMemoryStreamCache } from "@mastra/inngest-stream-cache";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { startRedis } from "@mastra/inngest-testing";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { median } from "./measure.ts";
-import { silentLogger } from "./silent-logger.ts";
 
 /** One streaming-path measurement. */
 export interface StreamingFigures {

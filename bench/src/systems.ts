@@ -1,15 +1,13 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createDurableAgent } from "@mastra/core/agent/durable";
 import { Mastra } from "@mastra/core/mastra";
 import type { MastraModelOutput } from "@mastra/core/stream";
 import { createInngestAgent } from "@mastra/inngest-agent";
 import type { DevServer } from "@mastra/inngest-dev-server";
+import { type HttpTestServer, silentLogger, startHttpServer } from "@mastra/inngest-testing/helpers";
 import { createInngestAgent as createPublishedInngestAgent } from "@mastra/inngest-v1";
 import { Inngest, type InngestFunction } from "inngest";
 import { serve } from "inngest/node";
 import { type RunTiming, timeRun } from "./measure.ts";
-import { silentLogger } from "./silent-logger.ts";
 import { startWorker } from "./worker-process.ts";
 import { createBenchAgent, type Workload } from "./workloads.ts";
 
@@ -103,20 +101,8 @@ interface InngestBacked {
 }
 
 /** Serves `functions` with `inngest/node` on a free port; resolves to its URL and a way to close it. */
-export async function serveFunctions(
-  inngest: Inngest.Any,
-  functions: InngestFunction.Like[],
-): Promise<{ url: string; close(): Promise<void> }> {
-  const handler = serve({ client: inngest, functions: functions as InngestFunction.Any[] });
-  const server: Server = createServer((request, response) => void handler(request, response));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+export async function serveFunctions(inngest: Inngest.Any, functions: InngestFunction.Like[]): Promise<HttpTestServer> {
+  return await startHttpServer(serve({ client: inngest, functions: functions as InngestFunction.Any[] }));
 }
 
 /**

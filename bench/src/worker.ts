@@ -3,8 +3,8 @@
 import { createInterface } from "node:readline";
 import { Mastra } from "@mastra/core/mastra";
 import { createInngestAgent } from "@mastra/inngest-agent";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
-import { silentLogger } from "./silent-logger.ts";
 import { serveFunctions } from "./systems.ts";
 import type { WorkerOptions } from "./worker-process.ts";
 import { createBenchAgent, workloads } from "./workloads.ts";
