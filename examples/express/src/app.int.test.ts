@@ -1,7 +1,6 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type HttpTestServer, startHttpServer } from "@mastra/inngest-testing/helpers";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 // The Inngest client reads its environment when it is created: the test points it at the engine it
 // starts, and leaves out an API key so that the agent uses the scripted model.
@@ -12,41 +11,29 @@ const overridden = [
   "INNGEST_EVENT_API_BASE_URL",
   "OPENAI_API_KEY",
 ];
-const environmentBefore = new Map(overridden.map((name) => [name, process.env[name]]));
 let engine: DevServer;
-let server: Server | undefined;
+let server: HttpTestServer | undefined;
 let baseUrl: string;
 let example: typeof import("./mastra.ts");
 
 beforeAll(async () => {
   engine = await startDevServer();
   for (const name of overridden) {
-    delete process.env[name];
+    vi.stubEnv(name, undefined);
   }
-  process.env.INNGEST_DEV = engine.url;
+  vi.stubEnv("INNGEST_DEV", engine.url);
   example = await import("./mastra.ts");
   const { app } = await import("./app.ts");
-  server = await new Promise<Server>((resolve) => {
-    const started = app.listen(0, "127.0.0.1", () => resolve(started));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startHttpServer(app);
+  baseUrl = server.origin;
   await engine.syncApp(`${baseUrl}/api/inngest`);
 });
 
 afterAll(async () => {
-  if (server !== undefined) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
-  }
+  await server?.close();
   await example?.durableAgent.pubsub.close();
   await engine?.close();
-  for (const [name, value] of environmentBefore) {
-    if (value === undefined) {
-      delete process.env[name];
-    } else {
-      process.env[name] = value;
-    }
-  }
+  vi.unstubAllEnvs();
 });
 
 describe("the Express example", () => {

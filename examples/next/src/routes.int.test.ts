@@ -1,8 +1,7 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { serve as listen } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type HttpTestServer, startHttpServer } from "@mastra/inngest-testing/helpers";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 type RouteHandler = (request: Request, context: undefined) => Response | Promise<Response>;
 type RouteModule = Partial<Record<"GET" | "POST" | "PUT", RouteHandler>>;
@@ -16,18 +15,17 @@ const overridden = [
   "INNGEST_EVENT_API_BASE_URL",
   "OPENAI_API_KEY",
 ];
-const environmentBefore = new Map(overridden.map((name) => [name, process.env[name]]));
 let engine: DevServer;
-let server: Server | undefined;
+let server: HttpTestServer | undefined;
 let baseUrl: string;
 let example: typeof import("./mastra.ts");
 
 beforeAll(async () => {
   engine = await startDevServer();
   for (const name of overridden) {
-    delete process.env[name];
+    vi.stubEnv(name, undefined);
   }
-  process.env.INNGEST_DEV = engine.url;
+  vi.stubEnv("INNGEST_DEV", engine.url);
   example = await import("./mastra.ts");
   // Next.js itself is not booted: each request becomes a web Request, handed to the exported
   // handler of its route module, as the App Router calls them.
@@ -39,27 +37,16 @@ beforeAll(async () => {
     const handler = routes.get(new URL(request.url).pathname)?.[request.method as keyof RouteModule];
     return handler === undefined ? new Response(null, { status: 404 }) : handler(request, undefined);
   };
-  server = await new Promise<Server>((resolve) => {
-    const started = listen({ fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started as Server));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startHttpServer(getRequestListener(fetch, { hostname: "127.0.0.1" }));
+  baseUrl = server.origin;
   await engine.syncApp(`${baseUrl}/api/inngest`);
 });
 
 afterAll(async () => {
-  if (server !== undefined) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
-  }
+  await server?.close();
   await example?.durableAgent.pubsub.close();
   await engine?.close();
-  for (const [name, value] of environmentBefore) {
-    if (value === undefined) {
-      delete process.env[name];
-    } else {
-      process.env[name] = value;
-    }
-  }
+  vi.unstubAllEnvs();
 });
 
 describe("the Next.js example's route handlers", () => {

@@ -3,11 +3,12 @@
 // killed with SIGKILL, the engine retries the interrupted step on the other, and the stream goes on.
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
+import { findFreePort } from "@mastra/inngest-testing/helpers";
 import { createInventoryAgent, expectedText, expectedToolCalls, type InventoryAgent } from "./inventory-agent.ts";
 import { type RoundRobinProxy, startRoundRobinProxy } from "./round-robin-proxy.ts";
 import { trackSupersededAttempts } from "./superseded-attempts.ts";
 import { bold, count, cyan, dim, green, red, writeLine, writeText, yellow } from "./terminal.ts";
-import { freePort, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from "./worker-process.ts";
+import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from "./worker-process.ts";
 
 const deadlineMs = 35_000;
 // Scales the engine's retry backoff (15 s before a first retry) down to 300 ms.
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   writeLine(`  ${"dev server".padEnd(13)}${engine.url}`);
   const engineUrl = engine.url;
   const redisUrl = redis.url;
-  const ports = [await freePort(), await freePort()];
+  const ports = [await findFreePort(), await findFreePort()];
   const started = await Promise.all(
     ports.map((port, position) =>
       startWorkerProcess({ name: `worker-${position + 1}`, port, engineUrl, redisUrl, timeoutMs: 30_000 }),

@@ -1,6 +1,5 @@
 // Starting and stopping the worker processes from the main process.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const workerScript = fileURLToPath(new URL("./worker.ts", import.meta.url));
@@ -14,18 +13,6 @@ export interface WorkerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The last 8 KB the worker wrote to stderr. */
   log(): string;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts `worker.ts` in its own Node process and resolves once it listens on `port`. */
