@@ -5,7 +5,8 @@ import { durableAgent, inngest, mastra } from "./mastra.ts";
 /** The Express app: the Inngest endpoint at `/api/inngest` and a chat route at `POST /chat`. */
 export const app: Express = express();
 
-// The Inngest SDK reads `req.body`; a call carries the run's state, hence a limit above the default 100 kB.
+// For POST /chat; serve would read its own body without it. It parses the engine's calls too, and a
+// call carries the run's state, hence a limit above the default 100 kB.
 app.use(express.json({ limit: "10mb" }));
 app.use("/api/inngest", serve({ mastra, inngest }));
 

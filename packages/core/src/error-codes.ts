@@ -37,6 +37,8 @@ export const ErrorCode = {
   SHARED_CACHE_REQUIRED: "SHARED_CACHE_REQUIRED",
   /** An option that is a closure or live object was needed in a process that cannot receive it. */
   NOT_SERIALIZABLE_OPTION: "NOT_SERIALIZABLE_OPTION",
+  /** A request body a serve handler read itself is not JSON, is compressed, or ended early. */
+  INVALID_REQUEST_BODY: "INVALID_REQUEST_BODY",
   /** A serve handler was created in dev mode while `NODE_ENV` is `production`. */
   DEV_MODE_IN_PRODUCTION: "DEV_MODE_IN_PRODUCTION",
 } as const;

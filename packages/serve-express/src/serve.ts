@@ -3,12 +3,12 @@ import { serve as inngestServe } from "inngest/express";
 
 /**
  * Serves the Inngest functions of a Mastra instance (its durable agents, its Inngest workflows and
- * `functions`) as Express middleware. Mount `express.json()` before it: the SDK reads `req.body`.
+ * `functions`) as Express middleware. No `express.json()` is needed: when no parser set `req.body`,
+ * which the SDK reads, the JSON body is read first, up to `maxBodyBytes`.
  *
  * @example
  * import { serve } from "@mastra/inngest-serve-express";
  *
- * app.use(express.json());
  * app.use("/api/inngest", serve({ mastra, inngest }));
  */
 export const serve: (options: MastraServeOptions) => ReturnType<typeof inngestServe> = createServe(inngestServe);

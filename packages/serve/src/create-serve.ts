@@ -1,7 +1,8 @@
 import type { Mastra } from "@mastra/core/mastra";
-import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { ErrorCode, invalidOption, MastraInngestError } from "@mastra/inngest-core";
 import type { Inngest, InngestFunction, RegisterOptions, ServeHandlerOptions } from "inngest";
 import { collectInngestFunctions } from "./collect-inngest-functions.ts";
+import { DEFAULT_MAX_BODY_BYTES, withExpressJsonBody } from "./internal/express-json-body.ts";
 import { assertSafeForProduction } from "./internal/production-guard.ts";
 
 const packageName = "@mastra/inngest-serve";
@@ -31,6 +32,13 @@ export interface MastraServeOptions {
    * @default false
    */
   allowDevModeInProduction?: boolean;
+  /**
+   * Largest request body read when no body parser ran before the handler (Express without
+   * `express.json()`), in bytes. A larger body is answered with 413 before more of it is read.
+   * Bodies a framework or a parser already read are not affected.
+   * @default 33554432 (32 MiB, the most state Inngest keeps for one run)
+   */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -44,17 +52,18 @@ export type InngestServeAdapter<THandler> = (options: ServeHandlerOptions) => TH
  * Turns an Inngest serve adapter into a serve function for Mastra: given `{ mastra, inngest }`, it
  * collects the functions of every durable agent and Inngest workflow registered on `mastra` (see
  * {@link collectInngestFunctions}), adds `functions`, and returns the adapter's handler. Functions
- * are collected when the serve function is called, so register agents before. With `NODE_ENV` set
- * to `production` it throws `DEV_MODE_IN_PRODUCTION` for a client in dev mode, unless
- * `allowDevModeInProduction` is set; in cloud mode the SDK verifies every call's signature with the
- * client's signing key, or its fallback key during a rotation.
+ * are collected when the serve function is called, so register agents before. With Express, no
+ * `express.json()` is needed: a JSON body that no parser read is read (up to `maxBodyBytes`) and set
+ * as `req.body`, which the SDK reads. With `NODE_ENV` set to `production` it throws
+ * `DEV_MODE_IN_PRODUCTION` for a client in dev mode, unless `allowDevModeInProduction` is set; in
+ * cloud mode the SDK verifies every call's signature with the client's signing key, or its fallback
+ * key during a rotation.
  *
  * @example
  * import { createServe } from "@mastra/inngest-serve";
  * import { serve } from "inngest/express";
  *
  * const serveExpress = createServe(serve);
- * app.use(express.json());
  * app.use("/api/inngest", serveExpress({ mastra, inngest }));
  */
 export function createServe<THandler>(
@@ -85,7 +94,11 @@ export function createServe<THandler>(
         environment: globalThis.process?.env ?? {},
       });
     }
+    const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+      throw invalidOption(packageName, "maxBodyBytes", "a positive integer", maxBodyBytes);
+    }
     const functions = collectInngestFunctions({ mastra, functions: options.functions ?? [] });
-    return adapter({ ...registerOptions, client: inngest, functions });
+    return withExpressJsonBody(adapter({ ...registerOptions, client: inngest, functions }), maxBodyBytes);
   };
 }
