@@ -16,9 +16,12 @@ export type RedisStreamCacheOptions = (
   /** Extra ioredis options for the connection the cache opens from `url` (TLS, username, password). */
   redisOptions?: RedisOptions;
   /**
-   * Prefix added to every key, with no separator added. Required for `clear()`, which deletes
-   * only keys under it. Must not contain braces (they would change the Cluster hash tag).
-   * @default ""
+   * Prefix of every key, joined to it with `:` (`"myapp"` stores `foo` as `myapp:foo`), as
+   * `createKeyLayout` of `@mastra/inngest-core` joins its prefix. A prefix that already ends with
+   * `:` gets no second one (`"myapp:"` also stores `myapp:foo`). 1 to 64 characters of letters,
+   * digits and `_ . : -`, starting with a letter or digit; no braces (they would change the Cluster
+   * hash tag). Required for `clear()`, which deletes only keys under `<keyPrefix>:`.
+   * @default "" (keys are stored as they are)
    */
   keyPrefix?: string;
   /**

@@ -29,16 +29,20 @@ interface ScriptCommands {
 
 const statusNames = ["appended", "duplicate", "stale", "limit"] as const;
 
+/** What joins `keyPrefix` and a key, as in `createKeyLayout` of `@mastra/inngest-core`. */
+const keySeparator = ":";
+
 /**
  * A `MastraServerCache` on Redis, shared across processes, with the stream capabilities of
  * `@mastra/inngest-core`: `appendIndexed` stores a batch of events in **one** round trip (a Lua
  * script called by its SHA, reloaded on `NOSCRIPT`) that allocates the indices, stores the events,
  * records their keys so a resent command returns the original indices, orders attempts, refreshes
  * the TTLs and, paired with `RedisPubSub` on the same server, publishes the batch too. Every key of
- * a run carries the run id as hash tag, so the script works on Redis Cluster.
+ * a run carries the run id as hash tag, so the script works on Redis Cluster. A `keyPrefix` is
+ * joined to each key with `:`, like every prefix of the project: `myapp` and `foo` make `myapp:foo`.
  *
  * @example
- * const cache = new RedisStreamCache({ url: "redis://127.0.0.1:6379", keyPrefix: "myapp:" });
+ * const cache = new RedisStreamCache({ url: "redis://127.0.0.1:6379", keyPrefix: "myapp" });
  * const pubsub = new CachingPubSub(new RedisPubSub({ url: "redis://127.0.0.1:6379" }), cache);
  */
 export class RedisStreamCache extends MastraServerCache implements IndexedAppendCache {
@@ -52,6 +56,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   readonly redisServerIdentity: string;
   readonly #client: Redis & ScriptCommands;
   readonly #ownsClient: boolean;
+  /** `keyPrefix` with its separator, or `""` without a prefix. */
   readonly #keyPrefix: string;
   readonly #ttlMs: number;
   readonly #maxEventBytes: number;
@@ -64,7 +69,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
       throw invalidOption("client or url", "an ioredis client or a redis:// URL", undefined);
     }
     const keyPrefix = options.keyPrefix ?? "";
-    this.#keyPrefix = keyPrefix === "" ? "" : assertValidKeyPrefix(keyPrefix, packageName);
+    this.#keyPrefix = keyPrefix === "" ? "" : withSeparator(assertValidKeyPrefix(keyPrefix, packageName));
     this.#ttlMs = positiveInteger("ttlSeconds", options.ttlSeconds ?? 86_400) * 1000;
     this.#maxEventBytes = positiveInteger("maxEventBytes", options.maxEventBytes ?? 1_048_576);
     this.#readPageSize = positiveInteger("readPageSize", options.readPageSize ?? 1000);
@@ -129,7 +134,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     await this.#client.del(this.#key(key));
   }
 
-  /** Deletes every key under `keyPrefix`, found with SCAN; refuses to run without a prefix. */
+  /** Deletes every key under `keyPrefix` and its `:`, found with SCAN; refuses to run without a prefix. */
   async clear(): Promise<void> {
     if (this.#keyPrefix === "") {
       throw new MastraInngestError(
@@ -299,6 +304,14 @@ function markerHead(first: StreamEventEnvelope): { head: string; key: string } {
   });
   const text = JSON.stringify(marker);
   return { head: text.slice(0, -"0}}".length), key: `id:${marker.id}` };
+}
+
+/**
+ * The prefix followed by `:`. A prefix that already ends with `:` (as `"myapp:"` did when the caller
+ * had to add the separator) keeps its keys where they were instead of gaining a second one.
+ */
+function withSeparator(keyPrefix: string): string {
+  return keyPrefix.endsWith(keySeparator) ? keyPrefix : `${keyPrefix}${keySeparator}`;
 }
 
 function positiveInteger(field: string, value: unknown): number {
