@@ -1,7 +1,7 @@
 import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { createTool } from "@mastra/core/tools";
-import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
 import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
@@ -86,7 +86,7 @@ describe("createInngestAgent on the dev server", () => {
     try {
       const { output, runId } = await agents.chatty.stream("Hi again!");
       await output.text;
-      const topic = `agent.stream.${runId}`;
+      const topic = streamTopic(runId);
       await vi.waitFor(() => expect(released.filter((name) => name === topic)).toHaveLength(1));
       const observed = await agents.chatty.observe(runId, { offset: 0 });
       expect(await observed.output.text).toBe("Hello from a durable agent.");

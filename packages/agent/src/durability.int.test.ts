@@ -1,7 +1,7 @@
 import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { createTool } from "@mastra/core/tools";
-import { ATTEMPT_SUPERSEDED_EVENT_TYPE } from "@mastra/inngest-core";
+import { ATTEMPT_SUPERSEDED_EVENT_TYPE, streamTopic } from "@mastra/inngest-core";
 import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
@@ -93,7 +93,7 @@ describe("durability of the agent loop", () => {
     const fault = world.engine.faults.crashAfterStep({ functionId: "durability-agent-fifty", step: "llm:0" });
     const notices: unknown[] = [];
     const live = await fifty.stream("Go");
-    await fifty.pubsub.subscribe(`agent.stream.${live.runId}`, (event) => {
+    await fifty.pubsub.subscribe(streamTopic(live.runId), (event) => {
       if (event.type === ATTEMPT_SUPERSEDED_EVENT_TYPE) {
         notices.push(event.data);
       }
@@ -113,7 +113,7 @@ describe("durability of the agent loop", () => {
 
     const replay = await fifty.observe(live.runId);
     expect(await replay.output.text).toBe(once);
-    const history = await fifty.pubsub.getHistory(`agent.stream.${live.runId}`);
+    const history = await fifty.pubsub.getHistory(streamTopic(live.runId));
     const deltas = history.filter((event) => (event.data as { type?: string })?.type === "text-delta");
     expect(deltas).toHaveLength(50);
   });

@@ -2,6 +2,7 @@ import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { InMemoryStore } from "@mastra/core/storage";
 import { createTool } from "@mastra/core/tools";
+import { streamTopic } from "@mastra/inngest-core";
 import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
 import { Memory } from "@mastra/memory";
@@ -12,8 +13,11 @@ import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
-/** An agent whose `research` tool runs as a background task and takes `researchMs`. */
-function researcher(id: string, researched: string[], researchMs = 300): Agent {
+/**
+ * An agent whose `research` tool runs as a background task and takes `researchMs`: long enough for
+ * the first run to finish before the task does, as it would with real research, on a loaded machine too.
+ */
+function researcher(id: string, researched: string[], researchMs = 1_500): Agent {
   const research = createTool({
     id: "research",
     description: "Research a topic",
@@ -118,7 +122,7 @@ describe("stream({ untilIdle })", () => {
 
     // Aborting afterwards (the wrapper aborts every run it started) leaves the ended runs as they
     // ended: nothing appended to their history, no cancel event sent.
-    const history = () => durable.pubsub.getHistory(`agent.stream.${result.runId}`);
+    const history = () => durable.pubsub.getHistory(streamTopic(result.runId));
     const storedBefore = (await history()).length;
     await result.abort();
     expect((await history()).length).toBe(storedBefore);

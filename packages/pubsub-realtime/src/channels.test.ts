@@ -1,4 +1,4 @@
-import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
 import { describe, expect, it } from "vitest";
 import { realtimeAddressOf, runChannel } from "./channels.ts";
 
@@ -18,7 +18,7 @@ describe("realtimeAddressOf", () => {
     const ids = ["run-1", "run", "1", "a:b", "a.b", "stream", "control", "topic:x", "agent:x", "x.stream.y"];
     const topics = new Set<string>();
     for (const id of ids) {
-      topics.add(`agent.stream.${id}`);
+      topics.add(streamTopic(id));
       topics.add(`agent.control.${id}`);
       topics.add(id);
       topics.add(`topic:${id}`);

@@ -1,0 +1,115 @@
+import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { InngestAgentStreamResult } from "./inngest-agent-types.ts";
+import {
+  type ApprovalAgents,
+  type ApprovalWorld,
+  executions,
+  startApprovalWorld,
+  toolResultsOf,
+  untilSuspendedOrTimeout,
+} from "./test/approval-world.ts";
+
+describe("human in the loop: refusals, races and expiry", () => {
+  let approvalWorld: ApprovalWorld;
+  let world: ApprovalWorld["world"];
+  let agents: ApprovalAgents;
+
+  beforeAll(async () => {
+    approvalWorld = await startApprovalWorld("hitl-guards");
+    ({ world, agents } = approvalWorld);
+  });
+
+  afterAll(async () => {
+    await approvalWorld?.close();
+  });
+
+  const engineRun = (runId: string) => approvalWorld.engineRun(runId);
+
+  it("rejects a wrong toolCallId, a double resume and a resume of a finished run, and the tool never runs again", async () => {
+    const started = await agents.approve.stream("Send 5");
+    const [request] = await untilSuspendedOrTimeout(started);
+    await expect(agents.approve.resume(started.runId, { approved: true }, { toolCallId: "nope" })).rejects.toSatisfy(
+      (error) => MastraInngestError.isInstance(error, ErrorCode.NO_PENDING_RESUME),
+    );
+    const before = executions.transfer ?? 0;
+    const eventsBefore = world.engine.events().length;
+    const attempts = await Promise.allSettled([
+      agents.approve.resume(started.runId, { approved: true }, { toolCallId: request?.toolCallId }),
+      agents.approve.resume(started.runId, { approved: true }, { toolCallId: request?.toolCallId }),
+    ]);
+    const accepted = attempts.filter((attempt) => attempt.status === "fulfilled");
+    expect(accepted).toHaveLength(1);
+    // Only the accepted resume sent an event; the rejected ones sent nothing.
+    expect(world.engine.events().filter((event) => event.name.endsWith(".resume")).length).toBeGreaterThan(0);
+    expect(world.engine.events().length - eventsBefore).toBeLessThanOrEqual(1 + 2);
+    const rejected = attempts.find((attempt) => attempt.status === "rejected") as PromiseRejectedResult;
+    expect(MastraInngestError.isInstance(rejected.reason, ErrorCode.DUPLICATE_RESUME)).toBe(true);
+    await (accepted[0] as PromiseFulfilledResult<InngestAgentStreamResult>).value.output.text;
+    await world.engine.waitForRun(engineRun(started.runId)?.id ?? "");
+    await expect(agents.approve.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
+      MastraInngestError.isInstance(error, ErrorCode.RUN_NOT_SUSPENDED),
+    );
+    await expect(agents.approve.resume("unknown-run", { approved: true })).rejects.toSatisfy((error) =>
+      MastraInngestError.isInstance(error, ErrorCode.RUN_NOT_FOUND),
+    );
+    expect((executions.transfer ?? 0) - before).toBe(1);
+  });
+
+  it("a resume sent the instant the run suspends is applied exactly once, many times in a row", async () => {
+    const rounds = process.env.CI ? 10 : 50;
+    const before = executions.transfer ?? 0;
+    for (let round = 0; round < rounds; round++) {
+      const started = await agents.approve.stream("Send 5", {
+        onSuspended: () => {
+          void agents.approve.resume(started.runId, { approved: true });
+        },
+      } as never);
+      // The starting stream stays open through the suspension and carries the continuation.
+      expect(await started.output.text).toBe("Done.");
+      const run = await world.engine.waitForRun(engineRun(started.runId)?.id ?? "", { timeoutMs: 20_000 });
+      expect(run.status).toBe("Completed");
+    }
+    expect((executions.transfer ?? 0) - before).toBe(rounds);
+  }, 120_000);
+
+  it("a resume sent on the tool-call-approval chunk itself finds the run waiting for it", async () => {
+    const before = executions.transfer ?? 0;
+    const rounds = 5;
+    for (let round = 0; round < rounds; round++) {
+      let resumed: Promise<unknown> | undefined;
+      const started = await agents.approve.stream("Send 5", {
+        onChunk: (chunk: { type: string }) => {
+          if (chunk.type === "tool-call-approval") {
+            resumed = agents.approve.resume(started.runId, { approved: true });
+          }
+        },
+      } as never);
+      expect(await started.output.text).toBe("Done.");
+      await expect(resumed).resolves.toBeDefined();
+    }
+    expect((executions.transfer ?? 0) - before).toBe(rounds);
+  });
+
+  it("autoResumeSuspendedTools: a later message on the thread resumes the suspended tool with the model's resumeData", async () => {
+    const before = executions.ask ?? 0;
+    const memory = { thread: "auto-thread", resource: "auto-user" };
+    const first = await agents.autoResume.stream("Ask me", { memory, autoResumeSuspendedTools: true });
+    const [request] = await untilSuspendedOrTimeout(first);
+    expect(request?.type).toBe("tool-call-suspended");
+    const second = await agents.autoResume.stream("blue", { memory, autoResumeSuspendedTools: true });
+    expect(await toolResultsOf(second.output.fullStream)).toEqual([{ answer: "blue" }]);
+    expect(await second.output.text).toBe("Thanks.");
+    expect((executions.ask ?? 0) - before).toBe(2);
+  });
+
+  it("a wait that expires ends the run, and a later resume gets RESUME_EXPIRED", async () => {
+    const started = await agents.expiring.stream("Send 9");
+    await untilSuspendedOrTimeout(started);
+    const run = await world.engine.waitForRun(engineRun(started.runId)?.id ?? "", { timeoutMs: 20_000 });
+    expect(run.status).toBe("Failed");
+    await expect(agents.expiring.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
+      MastraInngestError.isInstance(error, ErrorCode.RESUME_EXPIRED),
+    );
+  });
+});
