@@ -78,6 +78,14 @@ export function createInngestAgent<TAgent extends AnyAgent>(
     async prepare(messages, options = {}) {
       assertMessages(messages);
       const runId = runIdOf(options);
+      // Claimed as stream() claims it: the id cannot start two runs, and observe(runId) knows the run
+      // as soon as the prepared input is sent, before the worker's first step writes its record.
+      if (!(await runtime.records.claim(runId))) {
+        throw new MastraInngestError(
+          `[${packageName}] runId ${runId} is already used by another run; pass a new runId`,
+          { code: ErrorCode.RUN_IN_USE },
+        );
+      }
       const { result, input } = await prepareRunInput(runtime, messages, options, runId);
       // prepare() starts nothing: the worker rebuilds everything from the input.
       releaseRegisteredRun(runId);

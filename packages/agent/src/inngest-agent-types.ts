@@ -37,7 +37,10 @@ export interface PrepareResult {
   runId: string;
   /** The id of the assistant message the run answers in. */
   messageId: string;
-  /** Send it as the data of the agent's run event (`runEventName`) to start the run. */
+  /**
+   * Send it as the data of the agent's run event to start the run:
+   * `inngest.send({ name: durableAgent.runEventName, data: workflowInput })`.
+   */
   workflowInput: Record<string, unknown>;
   /** The memory thread, when the run has one. */
   threadId?: string;
@@ -69,7 +72,10 @@ export interface InngestAgentMembers<TAgent extends AnyAgent = AnyAgent> {
   readonly cache: MastraServerCache;
   /** The stream cache over the transport. */
   readonly pubsub: CachingPubSub;
-  /** The event that starts a run; its data is `prepare()`'s `workflowInput`. */
+  /**
+   * The event that starts a run, `mastra-inngest/agent.<id>.run`; its data is `prepare()`'s
+   * `workflowInput`.
+   */
   readonly runEventName: string;
   /** Starts a durable run and streams it, as the plain agent's `stream()` does. */
   stream<OUTPUT = AgentOutput<TAgent>>(
@@ -81,7 +87,19 @@ export interface InngestAgentMembers<TAgent extends AnyAgent = AnyAgent> {
     runId: string,
     options?: InngestAgentObserveOptions<OUTPUT>,
   ): Promise<InngestAgentStreamResult<OUTPUT>>;
-  /** The run input, without starting the run. */
+  /**
+   * The run input, without starting the run: it claims the run id (a reused one is `RUN_IN_USE`)
+   * and sends nothing. Send `workflowInput` as the data of {@link runEventName} to start the run;
+   * with a shared cache, `observe(runId)` streams it from then on.
+   *
+   * @example
+   * const { runId, workflowInput } = await durableAgent.prepare("Summarize the document", {
+   *   memory: { thread: "thread-1", resource: "user-1" },
+   * });
+   * await inngest.send({ name: durableAgent.runEventName, data: workflowInput });
+   * const { output } = await durableAgent.observe(runId);
+   * console.log(await output.text);
+   */
   prepare<OUTPUT = AgentOutput<TAgent>>(
     messages: MessageListInput,
     options?: InngestAgentStreamOptions<OUTPUT>,
