@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Event } from "@mastra/core/events";
+import type { InngestAgentStreamResult } from "@mastra/inngest-agent";
 import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
 import type { DevServer } from "@mastra/inngest-dev-server";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
@@ -114,28 +115,43 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
     observeRun(context.observers, plan.runId, observerRandom.fork(`observer-${index}`), context.faults, deadline),
   );
   const decisions: Promise<void>[] = [];
-  const reader = (
-    started.fullStream as ReadableStream<{ type: string; payload?: { toolCallId?: string } }>
-  ).getReader();
-  const stopReading = setTimeout(() => void reader.cancel().catch(() => {}), Math.max(0, deadline - Date.now()));
+  // A stream ends where the run waits for a decision, as the plain agent's does; the stream of the
+  // last resume() carries the run on, so the caller reads that one next, until the run ends.
+  const continuations: InngestAgentStreamResult<unknown>[] = [];
+  let current: InngestAgentStreamResult<unknown> | undefined = started;
+  let read = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) {
+    while (current !== undefined) {
+      const reader = (
+        current.fullStream as ReadableStream<{ type: string; payload?: { toolCallId?: string } }>
+      ).getReader();
+      const stopReading = setTimeout(() => void reader.cancel().catch(() => {}), Math.max(0, deadline - Date.now()));
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) {
+            break;
+          }
+          result.callerTypes.push(value.type);
+          if (value.type === "tool-call-approval") {
+            decisions.push(decide(context, result, value.payload?.toolCallId ?? "", deadline, continuations));
+          }
+        }
+      } finally {
+        clearTimeout(stopReading);
+        // As a client does once it has what it wanted.
+        current.cleanup();
+      }
+      if (terminalChunk(result.callerTypes.at(-1)) || Date.now() >= deadline) {
         break;
       }
-      result.callerTypes.push(value.type);
-      if (value.type === "tool-call-approval") {
-        decisions.push(decide(context, result, value.payload?.toolCallId ?? "", deadline));
-      }
+      await Promise.all(decisions);
+      current = continuations.length > read ? continuations.at(-1) : undefined;
+      read = continuations.length;
     }
     result.callerEnded = terminalChunk(result.callerTypes.at(-1));
   } catch (error) {
     result.problems.push(`the caller's stream failed: ${String(error)}`);
-  } finally {
-    clearTimeout(stopReading);
-    // As a client does once it has what it wanted: stream() keeps its subscription until then.
-    started.cleanup();
   }
   await Promise.all(decisions);
   if (engineRun !== undefined) {
@@ -166,7 +182,13 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
 }
 
 /** Applies the planned decision for one approval request, retrying while a fault is in the way. */
-async function decide(context: RunContext, result: RunResult, toolCallId: string, deadline: number): Promise<void> {
+async function decide(
+  context: RunContext,
+  result: RunResult,
+  toolCallId: string,
+  deadline: number,
+  continuations: InngestAgentStreamResult<unknown>[],
+): Promise<void> {
   const call = result.expected.toolCalls.find((candidate) => candidate.toolCallId === toolCallId);
   if (call === undefined || call.decision === "none") {
     result.problems.push(`an approval was requested for ${toolCallId}, which the plan does not gate`);
@@ -184,8 +206,7 @@ async function decide(context: RunContext, result: RunResult, toolCallId: string
         approved ? { approved } : { approved, reason: "denied by the plan" },
         { toolCallId },
       );
-      // The starting stream carries the continuation; this second one is not needed.
-      resumed.cleanup();
+      continuations.push(resumed);
       result.resumes.push(`${toolCallId} +${Date.now() - result.startedAt} ok`);
       return;
     } catch (error) {

@@ -60,13 +60,15 @@ describe("human in the loop: refusals, races and expiry", () => {
     const rounds = process.env.CI ? 10 : 50;
     const before = executions.transfer ?? 0;
     for (let round = 0; round < rounds; round++) {
+      let resumed: Promise<InngestAgentStreamResult> | undefined;
       const started = await agents.approve.stream("Send 5", {
         onSuspended: () => {
-          void agents.approve.resume(started.runId, { approved: true });
+          resumed = agents.approve.resume(started.runId, { approved: true });
         },
-      } as never);
-      // The starting stream stays open through the suspension and carries the continuation.
-      expect(await started.output.text).toBe("Done.");
+      });
+      // The starting stream ends at the suspension, as the plain agent's does; the resumed one has the rest.
+      expect(await started.output.finishReason).toBe("suspended");
+      expect(await (await (resumed as Promise<InngestAgentStreamResult>)).output.text).toBe("Done.");
       const run = await world.engine.waitForRun(engineRun(started.runId)?.id ?? "", { timeoutMs: 20_000 });
       expect(run.status).toBe("Completed");
     }
@@ -77,16 +79,16 @@ describe("human in the loop: refusals, races and expiry", () => {
     const before = executions.transfer ?? 0;
     const rounds = 5;
     for (let round = 0; round < rounds; round++) {
-      let resumed: Promise<unknown> | undefined;
-      const started = await agents.approve.stream("Send 5", {
-        onChunk: (chunk: { type: string }) => {
-          if (chunk.type === "tool-call-approval") {
-            resumed = agents.approve.resume(started.runId, { approved: true });
-          }
-        },
-      } as never);
-      expect(await started.output.text).toBe("Done.");
-      await expect(resumed).resolves.toBeDefined();
+      const started = await agents.approve.stream("Send 5");
+      let resumed: Promise<InngestAgentStreamResult> | undefined;
+      for await (const chunk of started.fullStream) {
+        if (chunk.type === "tool-call-approval") {
+          resumed = agents.approve.resume(started.runId, { approved: true });
+        }
+      }
+      // The first stream ends at the suspension, as the plain agent's does; the resumed one has the rest.
+      expect(await started.output.finishReason).toBe("suspended");
+      expect(await (await (resumed as Promise<InngestAgentStreamResult>)).output.text).toBe("Done.");
     }
     expect((executions.transfer ?? 0) - before).toBe(rounds);
   });

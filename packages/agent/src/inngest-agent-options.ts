@@ -88,6 +88,8 @@ export interface InngestAgentCallbacks<OUTPUT = undefined> {
   onError?: (...args: Parameters<NonNullable<CoreStreamOptions<OUTPUT>["onError"]>>) => unknown;
   /** Called when the run waits for a decision (tool approval or `suspend()`). */
   onSuspended?: (data: AgentSuspendedEventData) => unknown;
+  /** Called when the run is aborted, with the text of the step it stopped in. */
+  onAbort?: (...args: Parameters<NonNullable<CoreStreamOptions<OUTPUT>["onAbort"]>>) => unknown;
 }
 
 /** The names of {@link InngestAgentCallbacks}. */

@@ -25,7 +25,10 @@ export interface InngestAgentStreamResult<OUTPUT = undefined> {
   threadId?: string;
   /** The memory resource, when the run has one. */
   resourceId?: string;
-  /** Unsubscribes and releases what this process holds for the run (`observe()`'s also clears its cached events). */
+  /**
+   * Ends this stream early; the run goes on (`observe()`'s also clears the run's cached events).
+   * A stream ends by itself at the run's end and where the run waits for a decision.
+   */
   cleanup: () => void;
   /** Aborts the run wherever its steps execute. */
   abort: () => Promise<void>;

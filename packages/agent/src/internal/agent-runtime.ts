@@ -4,6 +4,7 @@ import { InngestPubSub } from "@mastra/inngest-pubsub-realtime";
 import { CachingPubSub, InMemoryStreamCache } from "@mastra/inngest-stream-cache";
 import type { Inngest } from "inngest";
 import type { AnyAgent, CreateInngestAgentOptions } from "../inngest-agent-options.ts";
+import { CallerRuns } from "./caller-runs.ts";
 import { RunRecords } from "./run-records.ts";
 
 /**
@@ -22,7 +23,7 @@ export class AgentRuntime {
    * caller's closures (tools per call, `stopWhen`, ...), so the loop may use them and must not
    * release the entry when the run ends here.
    */
-  readonly callerRuns: Set<string> = new Set();
+  readonly callerRuns: CallerRuns = new CallerRuns();
   /** The idle-loop stream open per memory scope; a new one closes the previous one, as in core. */
   readonly idleStreams: Map<string, () => void> = new Map();
   readonly #options: CreateInngestAgentOptions;
@@ -60,6 +61,19 @@ export class AgentRuntime {
   pubsub(): CachingPubSub {
     this.#pubsub ??= new CachingPubSub(this.#options.pubsub ?? new InngestPubSub(this.inngest), this.cache());
     return this.#pubsub;
+  }
+
+  /**
+   * The wrapped agent's model id and provider, for the outputs of `observe()` and `resume()`, which
+   * have no preparation to read them from; none when the model needs a request context to resolve.
+   */
+  async modelInfo(): Promise<{ modelId?: string; provider?: string }> {
+    try {
+      const model = await this.agent.getModel();
+      return { modelId: model.modelId, provider: model.provider };
+    } catch {
+      return {};
+    }
   }
 
   /** Inngest options of the loop function. */

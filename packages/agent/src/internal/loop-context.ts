@@ -2,6 +2,7 @@ import type { PubSub } from "@mastra/core/events";
 import type { Mastra } from "@mastra/core/mastra";
 import type { Inngest } from "inngest";
 import type { InngestAgentFunctionOptions } from "../inngest-agent-options.ts";
+import type { CallerRuns } from "./caller-runs.ts";
 import type { StepEnvironment } from "./core-durable/index.ts";
 import type { RunRecords } from "./run-records.ts";
 import type { StepPublisher } from "./step-publisher.ts";
@@ -23,7 +24,7 @@ export interface LoopContext {
    * Runs whose caller is in this process (started by the same agent's `stream()`): their
    * registry entry holds the caller's closures, and stays until the caller releases it.
    */
-  callerRuns: ReadonlySet<string>;
+  callerRuns: CallerRuns;
 }
 
 /** Runs `work` as the durable step `id`, publishing with producer keys, flushed before it returns. */

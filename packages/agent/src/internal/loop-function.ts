@@ -10,7 +10,6 @@ import {
   publishError,
   publishFinish,
   type RunInput,
-  releaseRegisteredRun,
   requestContextOf,
 } from "./core-durable/index.ts";
 import { type LLMInput, runLLMPhase } from "./llm-phase.ts";
@@ -58,6 +57,7 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             error: { name: error.name, message: error.message },
           });
         });
+        context.callerRuns.runEnded(input.runId);
       },
     },
     async ({ event, step, attempt }) => {
@@ -133,8 +133,8 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
         // What the core steps registered for this run in this process (the remote abort listener,
         // rebuilt tools) is released once the run has ended here; a caller in this process keeps
         // its own entry until its cleanup().
-        if (ended && !context.callerRuns.has(runId)) {
-          releaseRegisteredRun(runId);
+        if (ended) {
+          context.callerRuns.runEnded(runId);
         }
       }
     },

@@ -5,6 +5,7 @@ import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
 import { abortRun } from "./abort-run.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
+import { waitsForDecision } from "./run-waiting.ts";
 import { assertReachable } from "./shared-cache-check.ts";
 import { packageName } from "./stream-input.ts";
 
@@ -25,8 +26,12 @@ export async function observeRun<OUTPUT>(
   await assertReachable(runtime, runId, async () => (await transport.getHistory(topic)).length, "observe");
   const stream = await openRunStream<OUTPUT>(runtime, runId, {
     messageId: randomUUID(),
+    model: await runtime.modelInfo(),
     offset: options.offset,
     callbacks: options,
+    // A reconnecting client sees the run as it is now: it stops where the run waits for a decision
+    // nobody gave yet, and goes past suspensions that were decided since.
+    endsAtWaiting: (data) => waitsForDecision(runtime.records, runId, data),
   });
   return toStreamResult(stream, runId, {
     cleanup: () => {

@@ -1,7 +1,8 @@
+import type { MessageList } from "@mastra/core/agent";
 import type { InngestAgentCallbacks } from "../inngest-agent-options.ts";
 import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
-import { type CoreStream, openCoreStream } from "./core-durable/index.ts";
+import { openRunOutput, type RunOutput } from "./run-output.ts";
 
 /** Settings of {@link openRunStream}. */
 export interface RunStreamSettings<OUTPUT> {
@@ -12,32 +13,22 @@ export interface RunStreamSettings<OUTPUT> {
   offset?: number | "latest" | undefined;
   /** The caller's callbacks. */
   callbacks: InngestAgentCallbacks<OUTPUT>;
-  /** Further options of core's stream adapter (structured output, output processors, ...). */
-  extras?: Record<string, unknown>;
-  /** Called once the stream ended: finish, error or abort. */
-  onEnd?: () => void;
+  /** Options of the output (structured output, output processors, raw chunks, ...). */
+  outputOptions?: Record<string, unknown>;
+  messageList?: MessageList | undefined;
+  /** Whether the stream ends at a waiting event of the run; every one ends it when absent. */
+  endsAtWaiting?: ((data: unknown) => boolean | Promise<boolean>) | undefined;
+  /** Called once the stream ended: at the run's end, or where the run waits for a decision. */
+  onEnd?: (reason: "ended" | "waiting") => void;
 }
 
-/**
- * Opens a stream on a run's topic through core's stream adapter and waits until it is subscribed.
- * Once the stream ended nothing more arrives on the topic, so the subscription goes by itself,
- * whether or not the caller ever calls `cleanup()`.
- */
+/** Opens a stream on a run's topic and waits until it is subscribed. */
 export async function openRunStream<OUTPUT>(
   runtime: AgentRuntime,
   runId: string,
   settings: RunStreamSettings<OUTPUT>,
-): Promise<CoreStream<OUTPUT>> {
-  const { callbacks } = settings;
-  // On the next turn of the event loop: core closes the stream after the abort callback, and its
-  // cleanup() drops the controller it closes. By then `stream` is assigned: events arrive after
-  // this function returned.
-  let stream: CoreStream<OUTPUT> | undefined;
-  const end = (): void => {
-    setImmediate(() => stream?.cleanup());
-    settings.onEnd?.();
-  };
-  stream = openCoreStream<OUTPUT>({
+): Promise<RunOutput<OUTPUT>> {
+  const stream = openRunOutput<OUTPUT>({
     pubsub: runtime.pubsub(),
     runId,
     messageId: settings.messageId,
@@ -45,21 +36,11 @@ export async function openRunStream<OUTPUT>(
     threadId: settings.threadId,
     resourceId: settings.resourceId,
     offset: settings.offset,
-    options: {
-      onChunk: callbacks.onChunk,
-      onStepFinish: callbacks.onStepFinish,
-      onFinish: async (...args: Parameters<NonNullable<InngestAgentCallbacks<OUTPUT>["onFinish"]>>) => {
-        await callbacks.onFinish?.(...args);
-        end();
-      },
-      onError: async (...args: Parameters<NonNullable<InngestAgentCallbacks<OUTPUT>["onError"]>>) => {
-        await callbacks.onError?.(...args);
-        end();
-      },
-      onSuspended: callbacks.onSuspended,
-      onAbort: async () => end(),
-      ...settings.extras,
-    },
+    callbacks: settings.callbacks,
+    ...(settings.outputOptions === undefined ? {} : { outputOptions: settings.outputOptions }),
+    messageList: settings.messageList,
+    endsAtWaiting: settings.endsAtWaiting,
+    ...(settings.onEnd === undefined ? {} : { onEnd: settings.onEnd }),
   });
   await stream.ready;
   return stream;
@@ -67,7 +48,7 @@ export async function openRunStream<OUTPUT>(
 
 /** The result `stream()`, `observe()` and `resume()` return for a stream. */
 export function toStreamResult<OUTPUT>(
-  stream: CoreStream<OUTPUT>,
+  stream: RunOutput<OUTPUT>,
   runId: string,
   members: Pick<InngestAgentStreamResult<OUTPUT>, "cleanup" | "abort" | "threadId" | "resourceId">,
 ): InngestAgentStreamResult<OUTPUT> {

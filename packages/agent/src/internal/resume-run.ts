@@ -7,6 +7,7 @@ import { resumeEventName } from "./agent-events.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
 import { selectPendingResume } from "./resume-checks.ts";
+import { endsStreamAt } from "./run-waiting.ts";
 import { assertReachable } from "./shared-cache-check.ts";
 import { packageName } from "./stream-input.ts";
 
@@ -43,8 +44,10 @@ export async function resumeRun<OUTPUT>(
   const offset = (history.at(-1)?.index ?? -1) + 1;
   const stream = await openRunStream<OUTPUT>(runtime, runId, {
     messageId: randomUUID(),
+    model: await runtime.modelInfo(),
     offset,
     callbacks: options,
+    endsAtWaiting: (data) => endsStreamAt(data, target),
     threadId: record?.threadId,
     resourceId: record?.resourceId,
   });
@@ -67,5 +70,10 @@ export async function resumeRun<OUTPUT>(
         .catch(() => {});
     }, delayMs).unref();
   }
-  return toStreamResult(stream, runId, { cleanup: () => stream.cleanup(), abort: () => abortRun(runtime, runId) });
+  return toStreamResult(stream, runId, {
+    threadId: record?.threadId,
+    resourceId: record?.resourceId,
+    cleanup: () => stream.cleanup(),
+    abort: () => abortRun(runtime, runId),
+  });
 }

@@ -14,6 +14,9 @@ export interface RecordedDecision {
   resumeId: string;
 }
 
+/** What tells one suspension of a tool call from another: the call, and when it asked. */
+export type SuspensionKey = Pick<PendingResume, "toolCallId" | "requestedAt">;
+
 /** How long a run record is kept, in milliseconds: as long as the stream history's default TTL. */
 const recordTtlMs = 86_400_000;
 
@@ -85,14 +88,14 @@ export class RunRecords {
    * One operation, so no failure can leave a suspension claimed without a decision: when the reply
    * is lost, the decision is stored all the same and a retried `resume()` learns it was decided.
    */
-  async recordDecision(runId: string, pending: PendingResume, decision: RecordedDecision): Promise<boolean> {
+  async recordDecision(runId: string, pending: SuspensionKey, decision: RecordedDecision): Promise<boolean> {
     const keys = this.#decisionKeys(runId, pending);
     const index = await this.#cache().listPushIndexed(keys.list, keys.claim, { ...decision });
     return index === 0;
   }
 
   /** The decision of one suspension, if any: the one pushed first, whatever came after it. */
-  async readDecision(runId: string, pending: PendingResume): Promise<RecordedDecision | undefined> {
+  async readDecision(runId: string, pending: SuspensionKey): Promise<RecordedDecision | undefined> {
     const entries = (await this.#cache().listFromTo(this.#decisionKeys(runId, pending).list, 0)) as Array<
       RecordedDecision & { index?: number }
     >;
@@ -105,7 +108,7 @@ export class RunRecords {
     return decision;
   }
 
-  #decisionKeys(runId: string, pending: PendingResume): { list: string; claim: string } {
+  #decisionKeys(runId: string, pending: SuspensionKey): { list: string; claim: string } {
     return this.#layout.run(runId).decision(pending.toolCallId, pending.requestedAt);
   }
 

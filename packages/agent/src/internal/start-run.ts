@@ -7,13 +7,7 @@ import { abortRun } from "./abort-run.ts";
 import { runEventName } from "./agent-events.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { callerOnlyOptions } from "./caller-only-options.ts";
-import {
-  type PreparedRun,
-  preparedStreamExtras,
-  prepareRun,
-  registerCallerRun,
-  releaseRegisteredRun,
-} from "./core-durable/index.ts";
+import { type PreparedRun, preparedOutputOptions, prepareRun, registerCallerRun } from "./core-durable/index.ts";
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
 import { packageName, toCoreOptions } from "./stream-input.ts";
 
@@ -54,6 +48,16 @@ export async function prepareRunInput<OUTPUT>(
   return prepared;
 }
 
+/** The options of the plain agent's output that a caller passes per call. */
+function outputOptionsOf<OUTPUT>(options: InngestAgentStreamOptions<OUTPUT>): Record<string, unknown> {
+  const { includeRawChunks, hideSignals, experimentalTransform, returnScorerData } = options;
+  return Object.fromEntries(
+    Object.entries({ includeRawChunks, hideSignals, experimentalTransform, returnScorerData }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  );
+}
+
 /** Starts one durable run and streams it: `stream()` without `untilIdle`, and each run of the idle loop. */
 export async function startRun<OUTPUT>(
   runtime: AgentRuntime,
@@ -66,19 +70,11 @@ export async function startRun<OUTPUT>(
       code: ErrorCode.RUN_IN_USE,
     });
   }
-  const prepared = await prepareRunInput(runtime, messages, options, runId);
-  const { result, input } = prepared;
+  const { result, input } = await prepareRunInput(runtime, messages, options, runId);
   registerCallerRun(runId, result, new AbortController());
-  runtime.callerRuns.add(runId);
-  let released = false;
+  const { callerRuns } = runtime;
+  callerRuns.add(runId);
   let ended = false;
-  const release = (): void => {
-    if (!released) {
-      released = true;
-      runtime.callerRuns.delete(runId);
-      releaseRegisteredRun(runId);
-    }
-  };
   // A run that ended stays as it ended: aborting it later (the idle loop aborts every run it
   // started) must not rewrite its record or append to its history.
   const abort = async (): Promise<void> => {
@@ -93,21 +89,28 @@ export async function startRun<OUTPUT>(
     threadId: result.threadId,
     resourceId: result.resourceId,
     callbacks: options,
-    onEnd: () => {
+    outputOptions: { ...preparedOutputOptions(result), ...outputOptionsOf(options) },
+    messageList: result.messageList,
+    onEnd: (reason) => {
+      if (reason === "waiting") {
+        // The run waits for a decision and goes on later, in this process or another.
+        callerRuns.streamClosed(runId);
+        return;
+      }
       ended = true;
       options.abortSignal?.removeEventListener("abort", onAbortSignal);
-      release();
+      callerRuns.release(runId);
     },
-    extras: preparedStreamExtras(result),
   });
   await runtime.inngest.send({ id: runId, name: runEventName(runtime.id), data: { ...input } });
   options.abortSignal?.addEventListener("abort", onAbortSignal, { once: true });
   return toStreamResult(stream, runId, {
     threadId: result.threadId,
     resourceId: result.resourceId,
+    // The caller leaves; the run goes on, with what it needs from this process.
     cleanup: () => {
       stream.cleanup();
-      release();
+      callerRuns.streamClosed(runId);
     },
     abort,
   });

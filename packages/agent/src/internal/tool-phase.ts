@@ -12,6 +12,7 @@ import {
 } from "./core-durable/index.ts";
 import type { DurableStep } from "./loop-context.ts";
 import type { RecordedDecision, RunRecords } from "./run-records.ts";
+import { publishRunWaiting } from "./run-waiting.ts";
 import type { StepPublisher } from "./step-publisher.ts";
 import { packageName } from "./stream-input.ts";
 
@@ -88,7 +89,10 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
   }
   let waitedSeconds = 0;
   for (let round = 0; waiting.size > 0; round++) {
-    const decisions = (await context.step.run(`decisions:${index}:${round}`, async () => {
+    // Memoized, so every replay takes the same path. It also tells the run's streams that the run
+    // asked for its decisions (every call of the iteration was requested: the first round) or waits
+    // again (nothing decided): they end there, as the plain agent's stream ends at a suspension.
+    const decisions = await context.durable(`decisions:${index}:${round}`, async (publisher) => {
       const found: Record<number, RecordedDecision> = {};
       for (const [position, { pending }] of waiting) {
         const decision = await context.records.readDecision(context.runId, pending);
@@ -96,8 +100,15 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
           found[position] = decision;
         }
       }
+      if (round === 0 || Object.keys(found).length === 0) {
+        const suspensions = [...waiting.values()].map(({ pending }) => ({
+          toolCallId: pending.toolCallId,
+          requestedAt: pending.requestedAt,
+        }));
+        await publishRunWaiting(publisher, context.runId, suspensions);
+      }
       return found;
-    })) as Record<number, RecordedDecision>;
+    });
     const decided = Object.entries(decisions);
     for (const [positionText, decision] of decided) {
       const position = Number(positionText);

@@ -1,5 +1,4 @@
 import {
-  createDurableAgentStream,
   globalRunRegistry,
   type PreparationResult,
   prepareForDurableExecution,
@@ -93,49 +92,14 @@ export function callerStopConditions(runId: string): {
   return { stopWhen: conditions, aborted: entry?.abortSignal?.aborted === true };
 }
 
-/** The caller-side settings a stream needs from preparation (output processors, structured output). */
-export function preparedStreamExtras(prepared: PreparationResult): Record<string, unknown> {
+/** The output options preparation resolved in the caller: output processors, structured output, request context. */
+export function preparedOutputOptions(prepared: PreparationResult): Record<string, unknown> {
   const entry = prepared.registryEntry as RunRegistryEntry & CallerEntryFields;
   return {
     structuredOutput: entry.structuredOutput,
     outputProcessors: entry.outputProcessors,
     requestContext: entry.requestContext,
-    messageList: prepared.messageList,
   };
-}
-
-/** Settings of {@link openCoreStream}. */
-export interface CoreStreamSettings {
-  pubsub: PubSub;
-  runId: string;
-  messageId: string;
-  model: { modelId?: string | undefined; provider?: string | undefined };
-  threadId?: string | undefined;
-  resourceId?: string | undefined;
-  offset?: number | "latest" | undefined;
-  /** Callbacks and core stream options (`closeOnSuspend`, `hideSignals`, ...), passed as given. */
-  options: Record<string, unknown>;
-}
-
-/** A stream over a run's topic, as core's stream adapter gives it. */
-export interface CoreStream<OUTPUT = unknown> {
-  output: MastraModelOutput<OUTPUT>;
-  cleanup: () => void;
-  ready: Promise<void>;
-}
-
-/** Opens core's stream adapter on the run's topic: the output the plain agent's `stream()` returns. */
-export function openCoreStream<OUTPUT>(settings: CoreStreamSettings): CoreStream<OUTPUT> {
-  const { options, offset, model, threadId, resourceId, ...rest } = settings;
-  return createDurableAgentStream<OUTPUT>({
-    ...rest,
-    model: { modelId: model.modelId, provider: model.provider, version: "v3" },
-    ...(threadId === undefined ? {} : { threadId }),
-    ...(resourceId === undefined ? {} : { resourceId }),
-    // Core's adapter reads `'latest'` too, though its type names only numbers.
-    ...(offset === undefined ? {} : { offset: offset as number }),
-    ...options,
-  });
 }
 
 /** Asks the process that executes the run to abort it (core's control topic). */

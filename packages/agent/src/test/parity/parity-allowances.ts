@@ -1,0 +1,104 @@
+import type { ParityAllowance } from "./parity-compare.ts";
+import type { RunObservation, SegmentObservation } from "./parity-observation.ts";
+
+/** Applies `change` to every segment of the durable side of the scenarios named; the plain side stays. */
+function onDurable(
+  scenarios: readonly string[] | "every",
+  change: (segment: SegmentObservation) => SegmentObservation,
+): ParityAllowance["normalize"] {
+  return (observation, side, scenario) =>
+    side === "durable" && (scenarios === "every" || scenarios.includes(scenario.name))
+      ? { ...observation, segments: observation.segments.map(change) }
+      : observation;
+}
+
+/** Applies `change` to the plain side of the scenarios named. */
+function onPlain(
+  scenarios: readonly string[],
+  change: (observation: RunObservation) => RunObservation,
+): ParityAllowance["normalize"] {
+  return (observation, side, scenario) =>
+    side === "plain" && scenarios.includes(scenario.name) ? change(observation) : observation;
+}
+
+/**
+ * Where the durable run differs from the plain `agent.stream()`, each with its reason. Every entry
+ * is a row of the README's "Differences from the plain `agent.stream()`" table, by `id` (a test
+ * checks that both list the same ones).
+ */
+export const parityAllowances: readonly ParityAllowance[] = [
+  {
+    id: "response-metadata",
+    reason:
+      "core's durable LLM step forwards the provider's `response-metadata` part of each LLM call, which the plain loop keeps to itself",
+    normalize: onDurable("every", (segment) => ({
+      ...segment,
+      chunkTypes: segment.chunkTypes.filter((type) => type !== "response-metadata"),
+    })),
+  },
+  {
+    id: "abort-during-tool",
+    reason:
+      "an abort while a tool runs cancels the run on Inngest at once: the stream ends `abort, finish` without the tool's `tool-result`, where the plain loop waits for the tool to return first",
+    normalize: onPlain(["abort mid-tool"], (observation) => ({
+      ...observation,
+      segments: observation.segments.map((segment) => ({
+        ...segment,
+        chunkTypes: segment.chunkTypes.filter((type) => type !== "tool-result"),
+        toolResults: { status: "resolved", value: [] },
+      })),
+    })),
+  },
+  {
+    id: "resumed-tool-calls",
+    reason:
+      "the output of `resume()` lists in `toolCalls` the calls made after the resume; the plain agent's continuation also lists the call it resumed",
+    normalize: onPlain(["approval approved", "approval declined", "suspend and resume"], (observation) => ({
+      ...observation,
+      segments: observation.segments.map((segment, position) =>
+        position === 0 ? segment : { ...segment, toolCalls: { status: "resolved", value: [] } },
+      ),
+    })),
+  },
+  {
+    id: "model-error-usage",
+    reason:
+      "after a model error, `output.usage` counts zero tokens where the plain output has no counts: the loop's usage starts at zero and the failed call reported none",
+    normalize: onDurable(["model error"], (segment) => ({
+      ...segment,
+      usage: { status: "resolved", value: { inputTokens: undefined, outputTokens: undefined, totalTokens: undefined } },
+    })),
+  },
+  {
+    id: "structured-output-order",
+    reason:
+      "with `structuredOutput`, `object-result` comes after `step-finish, finish`: the caller's output makes it from the run's text at the end, as core's durable step does not run the structuring processor in the loop",
+    normalize: onDurable(["structured output"], (segment) => ({
+      ...segment,
+      chunkTypes: [...segment.chunkTypes.filter((type) => type !== "object-result")].flatMap((type) =>
+        type === "step-finish" && segment.chunkTypes.includes("object-result") ? ["object-result", type] : [type],
+      ),
+    })),
+  },
+  {
+    id: "raw-chunks",
+    reason:
+      "`includeRawChunks: true` streams no `raw` chunks: core's durable LLM step does not pass the provider's raw parts on",
+    normalize: onPlain(["raw chunks"], (observation) => ({
+      ...observation,
+      segments: observation.segments.map((segment) => ({
+        ...segment,
+        chunkTypes: segment.chunkTypes.filter((type) => type !== "raw"),
+        callbacks: segment.callbacks.filter((call) => call !== "onChunk:raw"),
+      })),
+    })),
+  },
+  {
+    id: "processor-retries",
+    reason:
+      "an output processor's retry request (`abort(reason, { retry: true })` in `processOutputStep`) ends the run with a `tripwire` chunk: core's durable LLM step has no retry path for it, so `maxProcessorRetries` does not apply",
+    // Nothing of the two runs compares: one retries three times, the other stops at the first.
+    normalize: (observation, _side, scenario) =>
+      scenario.name === "processor retries" ? { segments: [], modelCalls: 0 } : observation,
+  },
+];
