@@ -5,15 +5,14 @@ import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
-import { parityAgent } from "./test/parity/parity-agents.ts";
+import { parityAgent, parityAgentId } from "./test/parity/parity-agents.ts";
 import { parityAllowances } from "./test/parity/parity-allowances.ts";
 import { compareRuns } from "./test/parity/parity-compare.ts";
 import { runDurable, runPlain } from "./test/parity/parity-drivers.ts";
 import { parityScenarios } from "./test/parity/parity-scenarios.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
-/** The agent id of a scenario: its name in the id form. */
-const agentId = (name: string) => `parity-${name.replace(/[^A-Za-z0-9]+/g, "-")}`;
+const agentId = parityAgentId;
 
 describe.each(["checkpoint", "classic"] as const)("parity with the plain agent.stream() (%s mode)", (mode) => {
   let world: TestWorld;

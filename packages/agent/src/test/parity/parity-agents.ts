@@ -87,20 +87,27 @@ export interface ParityAgentSpec {
 
 const toolsById = { weather, clock, transfer, ask, broken, slow };
 
-/** Builds the agent `id` from its spec; a new model, processors and memory each time. */
-export function parityAgent(id: string, spec: ParityAgentSpec): Agent {
+/** Counts a model call of the agent `id` in this process, and tells `onModelCall`. */
+function countCall(id: string, onModelCall: ((id: string) => void) | undefined): void {
+  modelCalls.set(id, (modelCalls.get(id) ?? 0) + 1);
+  onModelCall?.(id);
+}
+
+/**
+ * Builds the agent `id` from its spec; a new model, processors and memory each time. `onModelCall`
+ * hears every model call, for a process that counts the calls of another.
+ */
+export function parityAgent(id: string, spec: ParityAgentSpec, onModelCall?: (id: string) => void): Agent {
   const scripted = scriptedModel(spec.script, {
     ...(spec.delayMs === undefined ? {} : { delayMs: spec.delayMs }),
-    onCall: () => {
-      modelCalls.set(id, (modelCalls.get(id) ?? 0) + 1);
-    },
+    onCall: () => countCall(id, onModelCall),
   });
   const model = {
     ...scripted,
     doGenerate: scripted.doGenerate.bind(scripted),
     async doStream(options: Parameters<typeof scripted.doStream>[0] & { includeRawChunks?: boolean }) {
       if (spec.failingModel === true) {
-        modelCalls.set(id, (modelCalls.get(id) ?? 0) + 1);
+        countCall(id, onModelCall);
         throw new Error("the model is down");
       }
       const result = await scripted.doStream(options);
@@ -143,4 +150,9 @@ function retryProcessor(calls: number) {
     },
   } satisfies Processor;
   return processor;
+}
+
+/** The agent id of a scenario: its name in the id form. */
+export function parityAgentId(scenarioName: string): string {
+  return `parity-${scenarioName.replace(/[^A-Za-z0-9]+/g, "-")}`;
 }
