@@ -2,7 +2,7 @@ import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { createTool } from "@mastra/core/tools";
 import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
-import { silentLogger } from "@mastra/inngest-testing/helpers";
+import { silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -56,7 +56,7 @@ describe("createInngestAgent on the dev server", () => {
     world = await startTestWorld();
     const inngest = new Inngest({ id: "agents", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
     agents = buildAgents(inngest);
-    new Mastra({ agents: { chatty: agents.chatty as never, looper: agents.looper as never }, logger: false });
+    new Mastra({ agents: { chatty: agents.chatty, looper: agents.looper }, logger: false });
     await world.serve(inngest, [...agents.chatty.getInngestFunctions(), ...agents.looper.getInngestFunctions()]);
   });
 
@@ -178,9 +178,7 @@ describe("createInngestAgent on the dev server", () => {
     expect(
       Object.keys(await (agents.looper as unknown as { listTools(): Promise<Record<string, unknown>> }).listTools()),
     ).toEqual(["weather"]);
-    const generated = await (
-      agents.chatty as unknown as { generate(input: string): Promise<{ text: string }> }
-    ).generate("plain");
+    const generated = await agents.chatty.generate("plain");
     expect(generated.text).toBe("Hello from a durable agent.");
   });
 
@@ -223,5 +221,21 @@ describe("createInngestAgent on the dev server", () => {
     const found = world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId);
     const run = await world.engine.waitForRun(found?.id ?? "");
     expect(run.steps.map((step) => step.name)).toEqual(["llm:0", "tool:0:0", "map:0", "finish"]);
+  });
+
+  it("cleanup() right after stream() ends the caller's stream only: a run with stopWhen still completes", async () => {
+    const before = toolCalls;
+    const { runId, cleanup } = await agents.looper.stream("Weather?", {
+      maxSteps: 10,
+      stopWhen: ({ steps }: { steps: unknown[] }) => steps.length >= 1,
+    });
+    cleanup();
+    const found = await until(() =>
+      world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId),
+    );
+    const run = await world.engine.waitForRun(found.id);
+    expect(run.status).toBe("Completed");
+    expect(run.steps.map((step) => step.name)).toEqual(["llm:0", "tool:0:0", "map:0", "finish"]);
+    expect(toolCalls - before).toBe(1);
   });
 });

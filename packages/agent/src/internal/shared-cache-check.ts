@@ -4,7 +4,8 @@ import { packageName } from "./stream-input.ts";
 
 /**
  * Throws `SHARED_CACHE_REQUIRED` when a run cannot be reached from this process: a cache that is not
- * shared across processes knows only the runs that streamed here (started here, or with history here).
+ * shared across processes knows only the runs whose history is here (they streamed here, and it was
+ * not cleared) and the runs started here.
  */
 export async function assertReachable(
   runtime: AgentRuntime,
@@ -17,7 +18,7 @@ export async function assertReachable(
   }
   if ((await historyLength()) === 0) {
     throw new MastraInngestError(
-      `[${packageName}] run ${runId} did not stream through this process, and the cache is not shared across processes: configure a shared cache (such as RedisStreamCache) to ${operation} it here`,
+      `[${packageName}] run ${runId} has no history in this process: the cache is not shared across processes, so a run's history lives in the memory of the process that streamed it (and goes with that process, or with observe().cleanup()); pass a shared cache such as RedisStreamCache to createInngestAgent({ cache }) to ${operation} runs from any process`,
       { code: ErrorCode.SHARED_CACHE_REQUIRED },
     );
   }
