@@ -398,6 +398,25 @@ describe("the packed tarballs of @mastra/inngest, installed outside the workspac
     expect(result, `tsc failed:\n${result.stdout}\n${result.stderr}`).toMatchObject({ code: 0 });
   }, 150_000);
 
+  it("streams, ends and calls back as the plain agent.stream(): abort, suspension, callbacks", async () => {
+    const result = await run(process.execPath, ["stream-parity.mjs"], {
+      cwd: project,
+      env: environment,
+      timeoutMs: 90_000,
+    });
+    expect(result, `the script failed:\n${result.stdout}\n${result.stderr}`).toMatchObject({ code: 0 });
+    const rows = result.stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { row: string; plain: unknown; durable: unknown });
+    expect(rows.map(({ row }) => row)).toEqual(["abort", "suspension", "callbacks"]);
+    for (const { row, plain, durable } of rows) {
+      expect(durable, row).toEqual(plain);
+    }
+    expect(rows[0]?.plain).toMatchObject({ last: ["abort", "finish"], finishReason: "aborted", onAbort: true });
+    expect(rows[1]?.plain).toMatchObject({ last: "tool-call-approval", finishReason: "suspended" });
+  }, 120_000);
+
   it("resolves every entry point of @mastra/inngest to its built files", async () => {
     const umbrella = packed.get("@mastra/inngest") as Packed;
     const subpaths = Object.keys(umbrella.manifest.exports as Record<string, unknown>).filter(
