@@ -144,7 +144,7 @@ describe("createInngestAgent on the dev server", () => {
     await expect(agents.chatty.stream("")).rejects.toSatisfy((error) =>
       MastraInngestError.isInstance(error, ErrorCode.INVALID_OPTION),
     );
-    await expect(agents.chatty.observe("never-started")).rejects.toSatisfy((error) =>
+    await expect(agents.chatty.observe("never-started", { resourceId: "user-1" })).rejects.toSatisfy((error) =>
       MastraInngestError.isInstance(error, ErrorCode.RUN_NOT_FOUND),
     );
     expect(world.engine.events().length).toBe(eventsBefore);

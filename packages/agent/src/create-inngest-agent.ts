@@ -8,11 +8,15 @@ import type { InngestAgent, InngestAgentMembers, InngestAgentRecoveryResult } fr
 import { runEventName } from "./internal/agent-events.ts";
 import { forwardToAgent } from "./internal/agent-proxy.ts";
 import { AgentRuntime } from "./internal/agent-runtime.ts";
-import { releaseRegisteredRun, runUntilIdle, type StartRun } from "./internal/core-durable/index.ts";
+import { runUntilIdle, type StartRun } from "./internal/core-durable/index.ts";
+import { guardedPubSub } from "./internal/guarded-pubsub.ts";
 import { createLoopFunction } from "./internal/loop-function.ts";
 import { observeRun } from "./internal/observe-run.ts";
+import { prepareOnly } from "./internal/prepare-run.ts";
 import { resumeRun } from "./internal/resume-run.ts";
-import { prepareRunInput, runIdOf, startRun } from "./internal/start-run.ts";
+import { abortOwnedRun, createRunToken, deleteOwnedRun } from "./internal/run-admin.ts";
+import { resumeForServer } from "./internal/server-members.ts";
+import { startRun } from "./internal/start-run.ts";
 import { assertMessages, normalizeMemory, packageName } from "./internal/stream-input.ts";
 
 const marker: unique symbol = Symbol.for("@mastra/inngest.agent");
@@ -44,6 +48,7 @@ export function createInngestAgent<TAgent extends AnyAgent>(
   const id = assertValidId("id", options.id ?? agent.id, packageName);
   const runtime = new AgentRuntime(options, id, options.name ?? agent.name ?? id);
   let functions: InngestFunction.Any[] | undefined;
+  let guarded: CachingPubSub | undefined;
 
   const members: InngestAgentMembers<AnyAgent> & { [marker]: true } = {
     id,
@@ -55,7 +60,8 @@ export function createInngestAgent<TAgent extends AnyAgent>(
       return runtime.cache();
     },
     get pubsub(): CachingPubSub {
-      return runtime.pubsub();
+      guarded ??= guardedPubSub(runtime, runtime.pubsub());
+      return guarded;
     },
     async stream(messages, options = {}) {
       assertMessages(messages);
@@ -75,29 +81,20 @@ export function createInngestAgent<TAgent extends AnyAgent>(
       return startRun(runtime, messages, options);
     },
     observe: (runId, options = {}) => observeRun(runtime, runId, options),
-    async prepare(messages, options = {}) {
-      assertMessages(messages);
-      const runId = runIdOf(options);
-      // Claimed as stream() claims it: the id cannot start two runs, and observe(runId) knows the run
-      // as soon as the prepared input is sent, before the worker's first step writes its record.
-      if (!(await runtime.records.claim(runId))) {
-        throw new MastraInngestError(
-          `[${packageName}] runId ${runId} is already used by another run; pass a new runId`,
-          { code: ErrorCode.RUN_IN_USE },
-        );
-      }
-      const { result, input } = await prepareRunInput(runtime, messages, options, runId);
-      // prepare() starts nothing: the worker rebuilds everything from the input.
-      releaseRegisteredRun(runId);
-      return {
-        runId,
-        messageId: result.messageId,
-        workflowInput: { ...input },
-        ...(result.threadId === undefined ? {} : { threadId: result.threadId }),
-        ...(result.resourceId === undefined ? {} : { resourceId: result.resourceId }),
-      };
-    },
+    prepare: (messages, options = {}) => prepareOnly(runtime, messages, options),
     resume: (runId, resumeData, options = {}) => resumeRun(runtime, runId, resumeData, options),
+    abort: (runId, options = {}) => abortOwnedRun(runtime, runId, options),
+    // Mastra's server continues runs through these; they go to the durable run, with the owner rule.
+    resumeStream: (resumeData, options) => resumeForServer(runtime, resumeData, options),
+    approveToolCall: (options) => resumeForServer(runtime, { approved: true }, options),
+    declineToolCall: (options) =>
+      resumeForServer(
+        runtime,
+        { approved: false, ...(options.reason === undefined ? {} : { reason: options.reason }) },
+        options,
+      ),
+    deleteRun: (runId, options = {}) => deleteOwnedRun(runtime, runId, options),
+    createRunToken: (runId, options) => createRunToken(runtime, runId, options),
     getInngestFunctions() {
       functions ??= [
         createLoopFunction({
@@ -106,6 +103,7 @@ export function createInngestAgent<TAgent extends AnyAgent>(
           pubsub: () => runtime.pubsub(),
           mastra: () => runtime.mastra,
           records: runtime.records,
+          sharedCache: () => runtime.pubsub().crossProcess,
           functionOptions: runtime.functionOptions,
           waitTimeoutMs: runtime.waitTimeoutMs,
           callerRuns: runtime.callerRuns,

@@ -50,8 +50,8 @@ describe("human in the loop: refusals, races and expiry", () => {
     await expect(agents.approve.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
       MastraInngestError.isInstance(error, ErrorCode.RUN_NOT_SUSPENDED),
     );
-    await expect(agents.approve.resume("unknown-run", { approved: true })).rejects.toSatisfy((error) =>
-      MastraInngestError.isInstance(error, ErrorCode.RUN_NOT_FOUND),
+    await expect(agents.approve.resume("unknown-run", { approved: true }, { resourceId: "user-1" })).rejects.toSatisfy(
+      (error) => MastraInngestError.isInstance(error, ErrorCode.RUN_NOT_FOUND),
     );
     expect((executions.transfer ?? 0) - before).toBe(1);
   });

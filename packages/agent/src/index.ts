@@ -9,7 +9,11 @@ export type {
   InngestAgentMemoryOption,
   InngestAgentObserveOptions,
   InngestAgentResumeOptions,
+  InngestAgentRunAccessOptions,
   InngestAgentStreamOptions,
+  RunTokenOptions,
+  RunTokenScope,
+  ServerResumeOptions,
 } from "./inngest-agent-options.ts";
 export type {
   InngestAgent,

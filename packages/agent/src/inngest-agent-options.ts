@@ -7,6 +7,7 @@ import type {
 import type { MastraServerCache } from "@mastra/core/cache";
 import type { PubSub } from "@mastra/core/events";
 import type { Mastra } from "@mastra/core/mastra";
+import type { RequestContext } from "@mastra/core/request-context";
 import type { ChunkType, MastraOnFinishCallback } from "@mastra/core/stream";
 import type { Inngest, InngestFunction } from "inngest";
 
@@ -69,6 +70,31 @@ export interface CreateInngestAgentOptions<TAgent extends AnyAgent = AnyAgent> {
    * @default 86_400_000 (one day)
    */
   waitTimeoutMs?: number;
+  /**
+   * Refuse to start a run without an owner (`memory.resource`, or Mastra's resource key in the
+   * request context): every run is then readable by its owner and run tokens only.
+   * @default false
+   */
+  requireOwner?: boolean;
+  /**
+   * The secret run tokens are signed with (HMAC-SHA256), at least 32 bytes; needed for
+   * `createRunToken()` and to accept tokens.
+   * @default process.env.MASTRA_INNGEST_RUN_TOKEN_SECRET
+   */
+  runTokenSecret?: string;
+}
+
+/**
+ * Who is asking about a run. An owned run (started with a memory resource, or by an authenticated
+ * user of Mastra's server) answers its owner, or the bearer of a run token, only.
+ */
+export interface InngestAgentRunAccessOptions {
+  /** The caller's resource (the user). */
+  resourceId?: string;
+  /** A request context: Mastra's resource key in it (set by Mastra's server from the authenticated user) wins over `resourceId`. */
+  requestContext?: RequestContext;
+  /** A run token from `createRunToken()`, in place of the owner's identity. */
+  token?: string;
 }
 
 type CoreStreamOptions<OUTPUT> = DurableAgentStreamOptions<OUTPUT>;
@@ -126,17 +152,42 @@ export type InngestAgentStreamOptions<OUTPUT = undefined> = Omit<
   };
 
 /** Options of `observe()`. */
-export interface InngestAgentObserveOptions<OUTPUT = undefined> extends InngestAgentCallbacks<OUTPUT> {
+export interface InngestAgentObserveOptions<OUTPUT = undefined>
+  extends InngestAgentCallbacks<OUTPUT>,
+    InngestAgentRunAccessOptions {
   /** Where to start: an index, or `'latest'` for the tail; from the beginning when absent. */
   offset?: number | "latest";
 }
 
 /** Options of `resume()`. */
-export interface InngestAgentResumeOptions<OUTPUT = undefined> extends InngestAgentCallbacks<OUTPUT> {
+export interface InngestAgentResumeOptions<OUTPUT = undefined>
+  extends InngestAgentCallbacks<OUTPUT>,
+    InngestAgentRunAccessOptions {
   /** Which waiting tool call the decision is for; required when several wait. */
   toolCallId?: string;
   /** The memory thread of the run, as the reference passes it. */
   threadId?: string;
-  /** The memory resource of the run, as the reference passes it. */
+}
+
+/** What a run token may do. Deleting a run is the owner's alone, so no scope grants it. */
+export type RunTokenScope = "observe" | "resume" | "abort";
+
+/** Options of `createRunToken()`. */
+export interface RunTokenOptions {
+  /** What the token allows: `observe`, `resume`, `abort`. */
+  scopes: readonly RunTokenScope[];
+  /** How long the token holds, in seconds (at most 30 days). */
+  expiresIn: number;
+  /** The resource the token is issued for: when given, it must be the run's owner (or the run has none). */
   resourceId?: string;
+}
+
+/** What Mastra's server passes to an agent's `resumeStream()`, `approveToolCall()` and `declineToolCall()`. */
+export interface ServerResumeOptions {
+  runId: string;
+  toolCallId?: string;
+  requestContext?: RequestContext;
+  memory?: { resource?: string; thread?: unknown };
+  /** The reason of a decline. */
+  reason?: string;
 }

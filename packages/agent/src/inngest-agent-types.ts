@@ -10,7 +10,10 @@ import type {
   AnyAgent,
   InngestAgentObserveOptions,
   InngestAgentResumeOptions,
+  InngestAgentRunAccessOptions,
   InngestAgentStreamOptions,
+  RunTokenOptions,
+  ServerResumeOptions,
 } from "./inngest-agent-options.ts";
 
 /** What `stream()`, `observe()` and `resume()` return. */
@@ -73,7 +76,10 @@ export interface InngestAgentMembers<TAgent extends AnyAgent = AnyAgent> {
   readonly inngest: Inngest.Any;
   /** The resolved cache. */
   readonly cache: MastraServerCache;
-  /** The stream cache over the transport. */
+  /**
+   * The stream cache over the transport. Reading an owned run's stream topic through it is refused
+   * (`RUN_FORBIDDEN`): it carries no caller identity; `observe()` does.
+   */
   readonly pubsub: CachingPubSub;
   /**
    * The event that starts a run, `mastra-inngest/agent.<id>.run`; its data is `prepare()`'s
@@ -113,6 +119,24 @@ export interface InngestAgentMembers<TAgent extends AnyAgent = AnyAgent> {
     resumeData: unknown,
     options?: InngestAgentResumeOptions<OUTPUT>,
   ): Promise<InngestAgentStreamResult<OUTPUT>>;
+  /** Aborts a run wherever its steps execute: its owner, or a token with the `abort` scope. */
+  abort(runId: string, options?: InngestAgentRunAccessOptions): Promise<void>;
+  /** Deletes a run's history, record and claim: its owner only (or anyone, for a run without owner). */
+  deleteRun(runId: string, options?: InngestAgentRunAccessOptions): Promise<void>;
+  /**
+   * A signed token that lets its bearer do `scopes` (`observe`, `resume`, `abort`) to this one run
+   * until it expires (`expiresIn` seconds); needs `runTokenSecret`.
+   */
+  createRunToken(runId: string, options: RunTokenOptions): Promise<string>;
+  /**
+   * Mastra's server's `resume-stream` route: `resume(options.runId, resumeData)` with the caller's
+   * identity from `options.requestContext`.
+   */
+  resumeStream(resumeData: unknown, options: ServerResumeOptions): Promise<InngestAgentStreamResult<unknown>>;
+  /** Approves a waiting tool call of a run, as `resume(options.runId, { approved: true })`. */
+  approveToolCall(options: ServerResumeOptions): Promise<InngestAgentStreamResult<unknown>>;
+  /** Declines a waiting tool call of a run, as `resume(options.runId, { approved: false, reason })`. */
+  declineToolCall(options: ServerResumeOptions): Promise<InngestAgentStreamResult<unknown>>;
   /** The Inngest functions to serve for this agent. */
   getInngestFunctions(): InngestFunction.Any[];
   /** Durable agents on Inngest register no Mastra workflows. */

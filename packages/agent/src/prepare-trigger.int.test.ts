@@ -58,7 +58,8 @@ describe("prepare(), a manual trigger and observe()", () => {
       memory: { thread: "thread-1", resource: "user-1" },
     });
     await inngest.send({ name: durableAgent.runEventName, data: workflowInput });
-    const { output } = await durableAgent.observe(runId);
+    // The run belongs to its memory's resource: its owner observes it.
+    const { output } = await durableAgent.observe(runId, { resourceId: "user-1" });
 
     expect(await output.text).toBe("Started by a manual trigger.");
     expect(threadId).toBe("thread-1");

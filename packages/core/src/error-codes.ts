@@ -39,6 +39,12 @@ export const ErrorCode = {
   NOT_SERIALIZABLE_OPTION: "NOT_SERIALIZABLE_OPTION",
   /** A request body a serve handler read itself is not JSON, is compressed, or ended early. */
   INVALID_REQUEST_BODY: "INVALID_REQUEST_BODY",
+  /**
+   * The caller may not read, resume, abort or delete this run: it belongs to another resource, or
+   * the caller gave no identity (which also hides whether the run exists), or its run token is
+   * expired, tampered with, or for another run, agent or scope.
+   */
+  RUN_FORBIDDEN: "RUN_FORBIDDEN",
   /** A serve handler was created in dev mode while `NODE_ENV` is `production`. */
   DEV_MODE_IN_PRODUCTION: "DEV_MODE_IN_PRODUCTION",
 } as const;

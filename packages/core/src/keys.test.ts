@@ -58,6 +58,7 @@ describe("key layout", () => {
   it("names the run's claim and each suspension's decision keys in the run's slot", () => {
     const keys = createKeyLayout({ keyPrefix: "myapp" }).run("run-1");
     expect(keys.claim).toBe("myapp:{run-1}:run:claim");
+    expect(keys.claimants).toBe("myapp:{run-1}:run:claimants");
     const decision = keys.decision("call 1/x", "2026-12-06T10:00:00.000Z");
     expect(decision.list).toMatch(/^myapp:\{run-1\}:run:decision:tc_call_1_x_[0-9a-f]{24}:2026-12-06T10:00:00\.000Z$/);
     expect(decision.claim).toBe(`${decision.list}:claim`);

@@ -32,6 +32,11 @@ export interface RunKeys {
   /** The counter that claims the run id: the first claim counts 1, every later one more. */
   claim: string;
   /**
+   * The list of claims of the run id, pushed with the claim counter in one atomic step: the entry
+   * with index 0 is the run's claimant (its owner's resource id and the claim's id).
+   */
+  claimants: string;
+  /**
    * The list of decisions recorded for one suspension of a tool call (`requestedAt` tells a call's
    * suspensions apart), and the counter that claims it. Throws `INVALID_ID` for a tool call id or
    * timestamp outside the id form once made safe.
@@ -104,6 +109,7 @@ export function createKeyLayout(options: KeyLayoutOptions = {}): KeyLayout {
       return {
         record,
         claim: `${record}:claim`,
+        claimants: `${record}:claimants`,
         decision(toolCallId, requestedAt) {
           const list = `${record}:decision:${toSafeToolCallId(toolCallId)}:${assertValidRequestedAt(requestedAt)}`;
           return { list, claim: `${list}:claim` };

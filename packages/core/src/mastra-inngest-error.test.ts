@@ -68,6 +68,7 @@ describe("MastraInngestError", () => {
       "SHARED_CACHE_REQUIRED",
       "NOT_SERIALIZABLE_OPTION",
       "DEV_MODE_IN_PRODUCTION",
+      "RUN_FORBIDDEN",
     ];
     for (const code of required) {
       expect(ErrorCode).toHaveProperty(code, code);
@@ -75,5 +76,14 @@ describe("MastraInngestError", () => {
     for (const [name, value] of Object.entries(ErrorCode)) {
       expect(value).toBe(name);
     }
+  });
+
+  it("stands for an HTTP status, as servers that read `status` answer", () => {
+    const status = (code: ErrorCode) => new MastraInngestError("-", { code }).status;
+    expect(status(ErrorCode.RUN_FORBIDDEN)).toBe(403);
+    expect(status(ErrorCode.RUN_NOT_FOUND)).toBe(404);
+    expect(status(ErrorCode.RUN_NOT_SUSPENDED)).toBe(409);
+    expect(status(ErrorCode.INVALID_OPTION)).toBe(400);
+    expect(status(ErrorCode.SHARED_CACHE_REQUIRED)).toBe(500);
   });
 });

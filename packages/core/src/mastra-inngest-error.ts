@@ -33,6 +33,15 @@ export class MastraInngestError extends Error {
   /** The stable code of this error. */
   readonly code: ErrorCode;
 
+  /**
+   * The HTTP status the error stands for, which servers that read `status` answer with (Mastra's
+   * server does): 403 for `RUN_FORBIDDEN`, 404 for `RUN_NOT_FOUND`, 409 for a run in the wrong
+   * state, 400 for bad input, 500 otherwise.
+   */
+  get status(): number {
+    return httpStatusOf(this.code);
+  }
+
   constructor(message: string, options: MastraInngestErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "MastraInngestError";
@@ -54,4 +63,27 @@ export class MastraInngestError extends Error {
     const codes: readonly ErrorCode[] = typeof code === "string" ? [code] : code;
     return codes.includes((value as MastraInngestError).code);
   }
+}
+
+const statusByCode: Partial<Record<ErrorCode, number>> = {
+  INVALID_ID: 400,
+  INVALID_OPTION: 400,
+  INVALID_OFFSET: 400,
+  INVALID_MESSAGE: 400,
+  RUN_FORBIDDEN: 403,
+  RUN_NOT_FOUND: 404,
+  RUN_IN_USE: 409,
+  RUN_NOT_SUSPENDED: 409,
+  NO_PENDING_RESUME: 409,
+  AMBIGUOUS_RESUME: 409,
+  DUPLICATE_RESUME: 409,
+  RESUME_EXPIRED: 410,
+  OFFSET_EXPIRED: 410,
+  PAYLOAD_TOO_LARGE: 413,
+  LIMIT_EXCEEDED: 429,
+  TRANSPORT_CLOSED: 503,
+};
+
+function httpStatusOf(code: ErrorCode): number {
+  return statusByCode[code] ?? 500;
 }

@@ -1,4 +1,4 @@
-import { streamTopic } from "@mastra/inngest-core";
+import { isFinalRunStatus, streamTopic } from "@mastra/inngest-core";
 import { cancelEventName } from "./agent-events.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { requestAbort } from "./core-durable/index.ts";
@@ -9,6 +9,11 @@ import { requestAbort } from "./core-durable/index.ts";
  * be cancelled before any step sees the request; then the record says `aborted`.
  */
 export async function abortRun(runtime: AgentRuntime, runId: string): Promise<void> {
+  // A run that ended stays as it ended: a late abort neither rewrites its record nor appends to it.
+  const record = await runtime.records.read(runId);
+  if (record !== undefined && isFinalRunStatus(record.status)) {
+    return;
+  }
   const transport = runtime.pubsub();
   await requestAbort(transport, runId);
   await runtime.inngest.send({ name: cancelEventName(runtime.id), data: { runId } });

@@ -6,6 +6,7 @@ import type { Inngest } from "inngest";
 import type { AnyAgent, CreateInngestAgentOptions } from "../inngest-agent-options.ts";
 import { CallerRuns } from "./caller-runs.ts";
 import { RunRecords } from "./run-records.ts";
+import { resolveRunTokenSecret } from "./run-tokens.ts";
 
 /**
  * What every operation of one durable agent shares: its ids, the wrapped agent, the Inngest
@@ -74,6 +75,16 @@ export class AgentRuntime {
     } catch {
       return {};
     }
+  }
+
+  /** Whether every run must have an owner. */
+  get requireOwner(): boolean {
+    return this.#options.requireOwner === true;
+  }
+
+  /** The secret run tokens are signed with: the option, else `MASTRA_INNGEST_RUN_TOKEN_SECRET`. */
+  get runTokenSecret(): string | undefined {
+    return resolveRunTokenSecret(this.#options.runTokenSecret);
   }
 
   /** Inngest options of the loop function. */

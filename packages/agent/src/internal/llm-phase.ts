@@ -26,6 +26,21 @@ export function runLLMPhase(options: {
   return durable(`llm:${index}`, async (publisher, environment) => {
     const callerHere = context.callerRuns.has(runId);
     if (index === 0) {
+      // Only the input of the claim that won runs: a second prepare() of the id, or an event made by
+      // hand, is refused here, before the run does anything.
+      // A cache that is not shared cannot know a claim made in another process: the check needs one.
+      const claimant = await context.records.readClaimant(runId);
+      const unclaimed = claimant === undefined ? context.sharedCache() : claimant.claimId !== input.claimId;
+      if (unclaimed) {
+        throw new NonRetriableError(
+          `[${packageName}] run ${runId} was not started by the claim of its run id: start runs with stream(), or send the input prepare() returned as it is (${ErrorCode.RUN_FORBIDDEN})`,
+          {
+            cause: new MastraInngestError(`[${packageName}] run ${runId}: the claim does not match`, {
+              code: ErrorCode.RUN_FORBIDDEN,
+            }),
+          },
+        );
+      }
       const closures = input.callerOnlyOptions ?? [];
       if (closures.length > 0 && !callerHere) {
         throw new NonRetriableError(

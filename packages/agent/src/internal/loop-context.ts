@@ -16,6 +16,8 @@ export interface LoopContext {
   /** The Mastra instance the agent is registered with, for cross-process rebuilds. */
   mastra(): Mastra | undefined;
   records: RunRecords;
+  /** Whether the cache is shared across processes: only then does it know claims made elsewhere. */
+  sharedCache(): boolean;
   /** Inngest flow control and retries, passed to `createFunction`. */
   functionOptions: InngestAgentFunctionOptions;
   /** How long a run waits for human decisions, in milliseconds. */

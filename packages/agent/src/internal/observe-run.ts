@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { assertValidId, ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
+import { assertValidId, streamTopic } from "@mastra/inngest-core";
 import type { InngestAgentObserveOptions } from "../inngest-agent-options.ts";
 import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
-import { abortRun } from "./abort-run.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
+import { authorizeRun } from "./run-access.ts";
+import { abortOwnedRun } from "./run-admin.ts";
 import { waitsForDecision } from "./run-waiting.ts";
 import { assertReachable } from "./shared-cache-check.ts";
 import { packageName } from "./stream-input.ts";
@@ -16,11 +17,7 @@ export async function observeRun<OUTPUT>(
   options: InngestAgentObserveOptions<OUTPUT>,
 ): Promise<InngestAgentStreamResult<OUTPUT>> {
   assertValidId("runId", runId, packageName);
-  if (!(await runtime.records.exists(runId))) {
-    throw new MastraInngestError(`[${packageName}] no run ${runId} is known to the cache (never started, or expired)`, {
-      code: ErrorCode.RUN_NOT_FOUND,
-    });
-  }
+  await authorizeRun(runtime, runId, "observe", options);
   const transport = runtime.pubsub();
   const topic = streamTopic(runId);
   await assertReachable(runtime, runId, async () => (await transport.getHistory(topic)).length, "observe");
@@ -34,10 +31,8 @@ export async function observeRun<OUTPUT>(
     endsAtWaiting: (data) => waitsForDecision(runtime.records, runId, data),
   });
   return toStreamResult(stream, runId, {
-    cleanup: () => {
-      stream.cleanup();
-      void transport.clearTopic(topic);
-    },
-    abort: () => abortRun(runtime, runId),
+    // Leaving is not deleting: the run's history stays for others (deleteRun() is the owner's).
+    cleanup: () => stream.cleanup(),
+    abort: () => abortOwnedRun(runtime, runId, options),
   });
 }

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { assertValidId, ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
 import type { InngestAgentResumeOptions } from "../inngest-agent-options.ts";
 import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
-import { abortRun } from "./abort-run.ts";
 import { resumeEventName } from "./agent-events.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
 import { selectPendingResume } from "./resume-checks.ts";
+import { authorizeRun } from "./run-access.ts";
+import { abortOwnedRun } from "./run-admin.ts";
 import { endsStreamAt } from "./run-waiting.ts";
 import { assertReachable } from "./shared-cache-check.ts";
 import { packageName } from "./stream-input.ts";
@@ -25,6 +26,7 @@ export async function resumeRun<OUTPUT>(
   options: InngestAgentResumeOptions<OUTPUT>,
 ): Promise<InngestAgentStreamResult<OUTPUT>> {
   assertValidId("runId", runId, packageName);
+  await authorizeRun(runtime, runId, "resume", options);
   const record = await runtime.records.read(runId);
   const target = selectPendingResume(runId, record, options.toolCallId);
   const transport = runtime.pubsub();
@@ -74,6 +76,6 @@ export async function resumeRun<OUTPUT>(
     threadId: record?.threadId,
     resourceId: record?.resourceId,
     cleanup: () => stream.cleanup(),
-    abort: () => abortRun(runtime, runId),
+    abort: () => abortOwnedRun(runtime, runId, options),
   });
 }

@@ -14,6 +14,12 @@ export interface RecordedDecision {
   resumeId: string;
 }
 
+/** Who claimed a run id: the owner's resource id, if any, and the claim's own id, which the run input carries. */
+export interface RunClaimant {
+  resourceId?: string;
+  claimId: string;
+}
+
 /** What tells one suspension of a tool call from another: the call, and when it asked. */
 export type SuspensionKey = Pick<PendingResume, "toolCallId" | "requestedAt">;
 
@@ -31,11 +37,29 @@ export class RunRecords {
   }
 
   /**
-   * Claims a run id for a new run: the first caller gets true, every later one false (atomic in
-   * any cache, through its counter), so two `stream()` calls can never start the same run.
+   * Claims a run id for a new run, with its claimant (owner and claim id) in the same atomic push:
+   * the first caller gets true, every later one false, so two `stream()` or `prepare()` calls can
+   * never start the same run, and no failure can leave a claimed run without its owner.
    */
-  async claim(runId: string): Promise<boolean> {
-    return (await this.#cache().increment(this.#layout.run(runId).claim)) === 1;
+  async claim(runId: string, claimant: RunClaimant): Promise<boolean> {
+    const keys = this.#layout.run(runId);
+    const index = await this.#cache().listPushIndexed(keys.claimants, keys.claim, { ...claimant });
+    return index === 0;
+  }
+
+  /**
+   * The run's claimant, `undefined` for a run id nobody claimed (within retention). A run claimed
+   * before claimants were recorded has none: it reads as unowned.
+   */
+  async readClaimant(runId: string): Promise<RunClaimant | undefined> {
+    const keys = this.#layout.run(runId);
+    const entries = (await this.#cache().listFromTo(keys.claimants, 0)) as Array<RunClaimant & { index?: number }>;
+    const first = entries.find((entry) => entry?.index === 0);
+    if (first !== undefined) {
+      const { index: _index, ...claimant } = first;
+      return claimant;
+    }
+    return (await this.exists(runId)) ? { claimId: "" } : undefined;
   }
 
   /** Whether a run id was ever claimed or recorded (within retention). */
@@ -112,9 +136,9 @@ export class RunRecords {
     return this.#layout.run(runId).decision(pending.toolCallId, pending.requestedAt);
   }
 
-  /** Removes the run's record and claim. */
+  /** Removes the run's record, claim and claimants. */
   async remove(runId: string): Promise<void> {
     const keys = this.#layout.run(runId);
-    await Promise.all([this.#cache().delete(keys.record), this.#cache().delete(keys.claim)]);
+    await Promise.all([keys.record, keys.claim, keys.claimants].map((key) => this.#cache().delete(key)));
   }
 }

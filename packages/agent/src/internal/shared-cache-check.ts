@@ -18,7 +18,7 @@ export async function assertReachable(
   }
   if ((await historyLength()) === 0) {
     throw new MastraInngestError(
-      `[${packageName}] run ${runId} has no history in this process: the cache is not shared across processes, so a run's history lives in the memory of the process that streamed it (and goes with that process, or with observe().cleanup()); pass a shared cache such as RedisStreamCache to createInngestAgent({ cache }) to ${operation} runs from any process`,
+      `[${packageName}] run ${runId} has no history in this process: the cache is not shared across processes, so a run's history lives in the memory of the process that streamed it (and goes with that process, or when it expires); pass a shared cache such as RedisStreamCache to createInngestAgent({ cache }) to ${operation} runs from any process`,
       { code: ErrorCode.SHARED_CACHE_REQUIRED },
     );
   }

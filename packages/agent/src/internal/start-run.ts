@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { MessageListInput } from "@mastra/core/agent/message-list";
-import { assertValidId, ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { assertValidId } from "@mastra/inngest-core";
 import type { InngestAgentStreamOptions } from "../inngest-agent-options.ts";
 import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
 import { abortRun } from "./abort-run.ts";
@@ -9,6 +9,7 @@ import type { AgentRuntime } from "./agent-runtime.ts";
 import { callerOnlyOptions } from "./caller-only-options.ts";
 import { type PreparedRun, preparedOutputOptions, prepareRun, registerCallerRun } from "./core-durable/index.ts";
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
+import { claimRun } from "./run-claim.ts";
 import { packageName, toCoreOptions } from "./stream-input.ts";
 
 /** The run id of `options`, validated, or a new one. */
@@ -26,6 +27,7 @@ export async function prepareRunInput<OUTPUT>(
   messages: MessageListInput,
   options: InngestAgentStreamOptions<OUTPUT>,
   runId: string,
+  claimId: string,
 ): Promise<PreparedRun> {
   const prepared = await prepareRun({
     agent: runtime.agent,
@@ -41,6 +43,7 @@ export async function prepareRunInput<OUTPUT>(
   input.agentId = runtime.id;
   input.agentName = runtime.name;
   input.stepIndex = 0;
+  input.claimId = claimId;
   const closures = callerOnlyOptions(options);
   if (closures.length > 0) {
     input.callerOnlyOptions = closures;
@@ -65,12 +68,8 @@ export async function startRun<OUTPUT>(
   options: InngestAgentStreamOptions<OUTPUT>,
 ): Promise<InngestAgentStreamResult<OUTPUT>> {
   const runId = runIdOf(options);
-  if (!(await runtime.records.claim(runId))) {
-    throw new MastraInngestError(`[${packageName}] runId ${runId} is already used by another run; pass a new runId`, {
-      code: ErrorCode.RUN_IN_USE,
-    });
-  }
-  const { result, input } = await prepareRunInput(runtime, messages, options, runId);
+  const claimId = await claimRun(runtime, runId, options);
+  const { result, input } = await prepareRunInput(runtime, messages, options, runId, claimId);
   registerCallerRun(runId, result, new AbortController());
   const { callerRuns } = runtime;
   callerRuns.add(runId);

@@ -88,10 +88,12 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
     });
   }
   let waitedSeconds = 0;
+  // Whether the last round applied a decision: the run then waits again for the calls left, and says so once.
+  let decidedBefore = false;
   for (let round = 0; waiting.size > 0; round++) {
-    // Memoized, so every replay takes the same path. It also tells the run's streams that the run
-    // asked for its decisions (every call of the iteration was requested: the first round) or waits
-    // again (nothing decided): they end there, as the plain agent's stream ends at a suspension.
+    // Memoized, so every replay takes the same path. It also tells the run's streams, once, that the
+    // run asked for its decisions (every call of the iteration was requested: the first round) or
+    // waits again after one was applied: they end there, as the plain agent's stream ends at a suspension.
     const decisions = await context.durable(`decisions:${index}:${round}`, async (publisher) => {
       const found: Record<number, RecordedDecision> = {};
       for (const [position, { pending }] of waiting) {
@@ -100,7 +102,7 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
           found[position] = decision;
         }
       }
-      if (round === 0 || Object.keys(found).length === 0) {
+      if (round === 0 || (decidedBefore && Object.keys(found).length === 0)) {
         const suspensions = [...waiting.values()].map(({ pending }) => ({
           toolCallId: pending.toolCallId,
           requestedAt: pending.requestedAt,
@@ -110,6 +112,7 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
       return found;
     });
     const decided = Object.entries(decisions);
+    decidedBefore = decided.length > 0;
     for (const [positionText, decision] of decided) {
       const position = Number(positionText);
       const entry = waiting.get(position);

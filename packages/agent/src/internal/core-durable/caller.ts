@@ -10,7 +10,6 @@ import type { MessageListInput } from "@mastra/core/agent/message-list";
 import type { PubSub } from "@mastra/core/events";
 import type { Mastra } from "@mastra/core/mastra";
 import type { RequestContext } from "@mastra/core/request-context";
-import type { MastraModelOutput } from "@mastra/core/stream";
 import type { AnyAgent, InngestAgentStreamOptions } from "../../inngest-agent-options.ts";
 import type { InngestAgentStreamResult } from "../../inngest-agent-types.ts";
 

@@ -7,6 +7,8 @@ import type { RequestContext } from "@mastra/core/request-context";
 export interface RunInput extends DurableAgenticWorkflowInput {
   /** Names of per-call closures that exist only in the caller's process. */
   callerOnlyOptions?: string[];
+  /** The id of the claim this input belongs to: the worker runs only the input of the claim that won. */
+  claimId?: string;
   /** An input processor's tripwire, decided in the caller. */
   tripwire?: TripwireData;
 }

@@ -1,0 +1,33 @@
+import type { MessageListInput } from "@mastra/core/agent/message-list";
+import type { InngestAgentStreamOptions } from "../inngest-agent-options.ts";
+import type { PrepareResult } from "../inngest-agent-types.ts";
+import type { AgentRuntime } from "./agent-runtime.ts";
+import { releaseRegisteredRun } from "./core-durable/index.ts";
+import { claimRun } from "./run-claim.ts";
+import { prepareRunInput, runIdOf } from "./start-run.ts";
+import { assertMessages } from "./stream-input.ts";
+
+/**
+ * `prepare()`: the run input, without starting the run. The run id is claimed (with its owner) as
+ * `stream()` claims it: it cannot start two runs, and `observe(runId)` knows the run as soon as the
+ * input is sent, before the worker's first step writes its record.
+ */
+export async function prepareOnly<OUTPUT>(
+  runtime: AgentRuntime,
+  messages: MessageListInput,
+  options: InngestAgentStreamOptions<OUTPUT>,
+): Promise<PrepareResult> {
+  assertMessages(messages);
+  const runId = runIdOf(options);
+  const claimId = await claimRun(runtime, runId, options);
+  const { result, input } = await prepareRunInput(runtime, messages, options, runId, claimId);
+  // Nothing starts here: the worker rebuilds everything from the input.
+  releaseRegisteredRun(runId);
+  return {
+    runId,
+    messageId: result.messageId,
+    workflowInput: { ...input },
+    ...(result.threadId === undefined ? {} : { threadId: result.threadId }),
+    ...(result.resourceId === undefined ? {} : { resourceId: result.resourceId }),
+  };
+}
