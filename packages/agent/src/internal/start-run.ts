@@ -10,6 +10,7 @@ import { callerOnlyOptions } from "./caller-only-options.ts";
 import { type PreparedRun, preparedOutputOptions, prepareRun, registerCallerRun } from "./core-durable/index.ts";
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
 import { claimRun } from "./run-claim.ts";
+import type { RunOutput } from "./run-output.ts";
 import { packageName, toCoreOptions } from "./stream-input.ts";
 
 /** The run id of `options`, validated, or a new one. */
@@ -69,10 +70,7 @@ export async function startRun<OUTPUT>(
 ): Promise<InngestAgentStreamResult<OUTPUT>> {
   const runId = runIdOf(options);
   const claimId = await claimRun(runtime, runId, options);
-  const { result, input } = await prepareRunInput(runtime, messages, options, runId, claimId);
-  registerCallerRun(runId, result, new AbortController());
   const { callerRuns } = runtime;
-  callerRuns.add(runId);
   let ended = false;
   // A run that ended stays as it ended: aborting it later (the idle loop aborts every run it
   // started) must not rewrite its record or append to its history.
@@ -82,35 +80,49 @@ export async function startRun<OUTPUT>(
     }
   };
   const onAbortSignal = (): void => void abort();
-  const stream = await openRunStream<OUTPUT>(runtime, runId, {
-    messageId: result.messageId,
-    model: { modelId: input.modelConfig?.modelId, provider: input.modelConfig?.provider },
-    threadId: result.threadId,
-    resourceId: result.resourceId,
-    callbacks: options,
-    outputOptions: { ...preparedOutputOptions(result), ...outputOptionsOf(options) },
-    messageList: result.messageList,
-    onEnd: (reason) => {
-      if (reason === "waiting") {
-        // The run waits for a decision and goes on later, in this process or another.
+  let stream: RunOutput<OUTPUT> | undefined;
+  try {
+    const { result, input } = await prepareRunInput(runtime, messages, options, runId, claimId);
+    registerCallerRun(runId, result, new AbortController());
+    callerRuns.add(runId);
+    stream = await openRunStream<OUTPUT>(runtime, runId, {
+      messageId: result.messageId,
+      model: { modelId: input.modelConfig?.modelId, provider: input.modelConfig?.provider },
+      threadId: result.threadId,
+      resourceId: result.resourceId,
+      callbacks: options,
+      outputOptions: { ...preparedOutputOptions(result), ...outputOptionsOf(options) },
+      messageList: result.messageList,
+      onEnd: (reason) => {
+        if (reason === "waiting") {
+          // The run waits for a decision and goes on later, in this process or another.
+          callerRuns.streamClosed(runId);
+          return;
+        }
+        ended = true;
+        options.abortSignal?.removeEventListener("abort", onAbortSignal);
+        callerRuns.release(runId);
+      },
+    });
+    await runtime.inngest.send({ id: runId, name: runEventName(runtime.id), data: { ...input } });
+    options.abortSignal?.addEventListener("abort", onAbortSignal, { once: true });
+    const opened = stream;
+    return toStreamResult(opened, runId, {
+      threadId: result.threadId,
+      resourceId: result.resourceId,
+      // The caller leaves; the run goes on, with what it needs from this process.
+      cleanup: () => {
+        opened.cleanup();
         callerRuns.streamClosed(runId);
-        return;
-      }
-      ended = true;
-      options.abortSignal?.removeEventListener("abort", onAbortSignal);
-      callerRuns.release(runId);
-    },
-  });
-  await runtime.inngest.send({ id: runId, name: runEventName(runtime.id), data: { ...input } });
-  options.abortSignal?.addEventListener("abort", onAbortSignal, { once: true });
-  return toStreamResult(stream, runId, {
-    threadId: result.threadId,
-    resourceId: result.resourceId,
-    // The caller leaves; the run goes on, with what it needs from this process.
-    cleanup: () => {
-      stream.cleanup();
-      callerRuns.streamClosed(runId);
-    },
-    abort,
-  });
+      },
+      abort,
+    });
+  } catch (error) {
+    // Nothing started: what this call took (the claim, the registry entry, the subscription) goes,
+    // so a failed send leaks nothing and the run id can be used again.
+    stream?.cleanup();
+    callerRuns.release(runId);
+    await runtime.records.remove(runId).catch(() => {});
+    throw error;
+  }
 }

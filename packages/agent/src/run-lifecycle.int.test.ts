@@ -1,0 +1,65 @@
+import { Agent } from "@mastra/core/agent";
+import { globalRunRegistry } from "@mastra/core/agent/durable";
+import { Mastra } from "@mastra/core/mastra";
+import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
+import { findFreePort, silentLogger } from "@mastra/inngest-testing/helpers";
+import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
+import { Inngest } from "inngest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createInngestAgent } from "./create-inngest-agent.ts";
+import type { InngestAgent } from "./inngest-agent-types.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
+
+let world: TestWorld;
+let durable: InngestAgent;
+const brief = () =>
+  new Agent({ id: "brief", name: "Brief", instructions: "-", model: scriptedModel([textTurn("Short.")]) });
+
+beforeAll(async () => {
+  world = await startTestWorld();
+  const inngest = new Inngest({ id: "lifecycle", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
+  durable = createInngestAgent({ agent: brief(), inngest });
+  new Mastra({ agents: { brief: durable }, logger: false });
+  await world.serve(inngest, durable.getInngestFunctions());
+});
+
+afterAll(async () => {
+  await durable?.pubsub.close();
+  await world?.close();
+});
+
+it("a stream() whose event cannot be sent leaves nothing behind: no claim, no registry entry", async () => {
+  // An engine address where nothing listens: every send fails on the network.
+  const nowhere = `http://127.0.0.1:${await findFreePort()}`;
+  const unreachable = new Inngest({ id: "lifecycle", isDev: true, baseUrl: nowhere, logger: silentLogger });
+  const stranded = createInngestAgent({ agent: brief(), inngest: unreachable, cache: durable.cache });
+  new Mastra({ agents: { brief: stranded }, logger: false });
+  const registered = globalRunRegistry.size;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const failed = await stranded.stream("Hi", { runId: "send-fails" }).catch((error: unknown) => error);
+    // The send really failed (and not a claim: the same run id is accepted every time).
+    expect(MastraInngestError.isInstance(failed, ErrorCode.RUN_IN_USE)).toBe(false);
+    expect(failed).toBeInstanceOf(Error);
+  }
+  expect(globalRunRegistry.size).toBe(registered);
+  // The run id is free: the reachable agent starts a run with it.
+  const { output } = await durable.stream("Hi", { runId: "send-fails" });
+  expect(await output.text).toBe("Short.");
+  await stranded.pubsub.close();
+}, 60_000);
+
+it("a late abort() of a finished run appends nothing, and the run replays as it finished", async () => {
+  const { output, runId } = await durable.stream("Hi");
+  expect(await output.text).toBe("Short.");
+  const found = world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId);
+  expect((await world.engine.waitForRun(found?.id ?? "")).status).toBe("Completed");
+  const history = await durable.pubsub.getHistory(streamTopic(runId));
+  const observed = await durable.observe(runId, { offset: 0 });
+  await observed.output.text;
+  await observed.abort();
+  await durable.abort(runId);
+  expect((await durable.pubsub.getHistory(streamTopic(runId))).length).toBe(history.length);
+  const replay = await durable.observe(runId, { offset: 0 });
+  expect(await replay.output.finishReason).toBe("stop");
+  expect(await replay.output.text).toBe("Short.");
+});
