@@ -103,7 +103,10 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
 
   async listPush(key: string, value: unknown): Promise<void> {
     const prefixed = this.#key(key);
-    await this.#client.multi().rpush(prefixed, this.#encode(value)).pexpire(prefixed, this.#ttlMs).exec();
+    await this.#timed(
+      "a push",
+      this.#client.multi().rpush(prefixed, this.#encode(value)).pexpire(prefixed, this.#ttlMs).exec(),
+    );
   }
 
   /** LRANGE semantics (inclusive `to`, negative from the end), read in pages of `readPageSize`. */
@@ -112,7 +115,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     let start = from;
     let end = to;
     if (start < 0 || end < 0) {
-      const length = await this.#client.llen(prefixed);
+      const length = await this.#timed("a read", this.#client.llen(prefixed));
       start = start < 0 ? Math.max(length + start, 0) : start;
       end = end < 0 ? length + end : end;
     }
@@ -131,7 +134,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   }
 
   async delete(key: string): Promise<void> {
-    await this.#client.del(this.#key(key));
+    await this.#timed("a delete", this.#client.del(this.#key(key)));
   }
 
   /** Deletes every key under `keyPrefix` and its `:`, found with SCAN; refuses to run without a prefix. */
@@ -145,17 +148,20 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     const pattern = `${this.#keyPrefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
     let cursor = "0";
     do {
-      const [next, keys] = await this.#client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      const [next, keys] = await this.#timed("a scan", this.#client.scan(cursor, "MATCH", pattern, "COUNT", 1000));
       cursor = next;
       if (keys.length > 0) {
-        await this.#client.unlink(...keys);
+        await this.#timed("a delete", this.#client.unlink(...keys));
       }
     } while (cursor !== "0");
   }
 
   async increment(key: string): Promise<number> {
     const prefixed = this.#key(key);
-    const results = await this.#client.multi().incr(prefixed).pexpire(prefixed, this.#ttlMs).exec();
+    const results = await this.#timed(
+      "an increment",
+      this.#client.multi().incr(prefixed).pexpire(prefixed, this.#ttlMs).exec(),
+    );
     const [error, value] = results?.[0] ?? [new Error("empty transaction reply"), undefined];
     if (error !== null) {
       throw error;
@@ -233,7 +239,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     for (const key of keys) {
       transaction.pexpire(this.#key(key), ttlMs, "GT");
     }
-    await transaction.exec();
+    await this.#timed("a retain", transaction.exec());
   }
 
   /** Quits the connection when the cache opened it from a `url`; a `client` you passed is left open. */
