@@ -2,6 +2,8 @@ import { Agent } from "@mastra/core/agent";
 import { globalRunRegistry } from "@mastra/core/agent/durable";
 import { Mastra } from "@mastra/core/mastra";
 import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
+import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
+import { startRedis } from "@mastra/inngest-testing";
 import { findFreePort, silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
@@ -63,3 +65,29 @@ it("a late abort() of a finished run appends nothing, and the run replays as it 
   expect(await replay.output.finishReason).toBe("stop");
   expect(await replay.output.text).toBe("Short.");
 });
+
+it("observe() of a run whose history is gone ends at once with OFFSET_EXPIRED, on a shared cache too", async () => {
+  const redis = await startRedis();
+  const cache = new RedisStreamCache({ url: redis.url });
+  const inngest = new Inngest({ id: "lifecycle-shared", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
+  const shared = createInngestAgent({ agent: brief(), inngest, cache });
+  new Mastra({ agents: { brief: shared }, logger: false });
+  try {
+    await world.serve(inngest, shared.getInngestFunctions());
+    const { output, runId } = await shared.stream("Hi");
+    expect(await output.text).toBe("Short.");
+    const found = world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId);
+    expect((await world.engine.waitForRun(found?.id ?? "")).status).toBe("Completed");
+    // As when the history's TTL ran out before the record's.
+    await shared.pubsub.clearTopic(streamTopic(runId));
+    const started = Date.now();
+    const error = await shared.observe(runId).catch((caught: unknown) => caught);
+    expect(MastraInngestError.isInstance(error, ErrorCode.OFFSET_EXPIRED), String(error)).toBe(true);
+    expect((error as Error).message).toContain("no longer kept");
+    expect(Date.now() - started).toBeLessThan(2_000);
+  } finally {
+    await shared.pubsub.close();
+    await cache.close();
+    await redis.kill();
+  }
+}, 30_000);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { assertValidId, streamTopic } from "@mastra/inngest-core";
+import { assertValidId, ErrorCode, isFinalRunStatus, MastraInngestError, streamTopic } from "@mastra/inngest-core";
 import type { InngestAgentObserveOptions } from "../inngest-agent-options.ts";
 import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
@@ -21,6 +21,7 @@ export async function observeRun<OUTPUT>(
   const transport = runtime.pubsub();
   const topic = streamTopic(runId);
   await assertReachable(runtime, runId, async () => (await transport.getHistory(topic)).length, "observe");
+  await assertHistoryKept(runtime, runId);
   const stream = await openRunStream<OUTPUT>(runtime, runId, {
     messageId: randomUUID(),
     model: await runtime.modelInfo(),
@@ -35,4 +36,18 @@ export async function observeRun<OUTPUT>(
     cleanup: () => stream.cleanup(),
     abort: () => abortOwnedRun(runtime, runId, options),
   });
+}
+
+/**
+ * Throws `OFFSET_EXPIRED` for a run that ended and whose history is gone (expired before its record,
+ * or deleted): nothing will ever arrive on its topic, so a stream would wait forever.
+ */
+async function assertHistoryKept(runtime: AgentRuntime, runId: string): Promise<void> {
+  const record = await runtime.records.read(runId);
+  if (record !== undefined && isFinalRunStatus(record.status) && (await runtime.records.historyLength(runId)) === 0) {
+    throw new MastraInngestError(
+      `[${packageName}] run ${runId} is ${record.status} and its history is no longer kept (it expired or was deleted): there is nothing to observe`,
+      { code: ErrorCode.OFFSET_EXPIRED },
+    );
+  }
 }

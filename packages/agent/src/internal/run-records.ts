@@ -69,6 +69,11 @@ export class RunRecords {
     return (record !== undefined && record !== null) || (claim !== undefined && claim !== null);
   }
 
+  /** How many events the run's stream history holds now. */
+  async historyLength(runId: string): Promise<number> {
+    return await this.#cache().listLength(this.#layout.run(runId).stream.events);
+  }
+
   /** The run's record, if any. */
   async read(runId: string): Promise<RunRecord | undefined> {
     const value = await this.#cache().get(this.#layout.run(runId).record);
