@@ -1,10 +1,18 @@
 import { Agent } from "@mastra/core/agent";
 import { globalRunRegistry } from "@mastra/core/agent/durable";
+import { type Event, EventEmitterPubSub } from "@mastra/core/events";
 import { Mastra } from "@mastra/core/mastra";
-import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
+import {
+  createKeyLayout,
+  ErrorCode,
+  MastraInngestError,
+  type RunRecord,
+  streamTopic,
+  unpackEvents,
+} from "@mastra/inngest-core";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { startRedis } from "@mastra/inngest-testing";
-import { findFreePort, silentLogger } from "@mastra/inngest-testing/helpers";
+import { findFreePort, silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -90,4 +98,37 @@ it("observe() of a run whose history is gone ends at once with OFFSET_EXPIRED, o
     await cache.close();
     await redis.kill();
   }
+}, 30_000);
+
+/** A transport that is down for the error events of runs (every other event goes through). */
+class ErrorsLostPubSub extends EventEmitterPubSub {
+  lost = 0;
+
+  override async publish(topic: string, event: Omit<Event, "id" | "createdAt">): Promise<void> {
+    const events = topic.startsWith("agent.stream.") ? unpackEvents(event.data ?? event) : [];
+    if (events.some((inner) => inner.type === "error")) {
+      this.lost++;
+      throw new Error("the transport is down");
+    }
+    await super.publish(topic, event);
+  }
+}
+
+it("a run that fails reaches its failed record while its error event cannot be published", async () => {
+  const transport = new ErrorsLostPubSub();
+  const inngest = new Inngest({ id: "lifecycle-outage", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
+  const failing = createInngestAgent({ agent: brief(), inngest, pubsub: transport });
+  new Mastra({ agents: { brief: failing }, logger: false });
+  await world.serve(inngest, failing.getInngestFunctions());
+  // An input that does not carry its run id's claim: the run fails at its first step.
+  const { runId, workflowInput } = await failing.prepare("Hi");
+  await inngest.send({ name: failing.runEventName, data: { ...workflowInput, claimId: "not-the-claim" } });
+  const record = await until(async () => {
+    const stored = (await failing.cache.get(createKeyLayout().run(runId).record)) as RunRecord | undefined;
+    return stored?.status === "failed" ? stored : undefined;
+  });
+  expect(record.error?.message).toContain("was not started by the claim of its run id");
+  // The outage really struck the failure report.
+  expect(transport.lost).toBeGreaterThan(0);
+  await failing.pubsub.close();
 }, 30_000);

@@ -49,13 +49,15 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
       }) => {
         // The failure event carries the run's trigger event, whose data is the run input.
         const input = event.data.event.data as RunInput;
+        // The record first: it must reach its terminal state even while the transport keeps failing
+        // (the step is retried until both are done, and writing the record again changes nothing).
         await step.run("report-failure", async () => {
-          const pubsub = context.pubsub();
-          await publishError(pubsub, input.runId, error);
-          await pubsub.flush();
           await context.records.write(input.runId, agentId, "failed", {
             error: { name: error.name, message: error.message },
           });
+          const pubsub = context.pubsub();
+          await publishError(pubsub, input.runId, error);
+          await pubsub.flush();
         });
         context.callerRuns.runEnded(input.runId);
       },
