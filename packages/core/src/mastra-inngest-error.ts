@@ -13,6 +13,8 @@ export interface MastraInngestErrorOptions {
   code: ErrorCode;
   /** The underlying error, when this one wraps another. */
   cause?: unknown;
+  /** The HTTP status, when the code's own is not precise enough. */
+  status?: number;
 }
 
 /**
@@ -36,16 +38,15 @@ export class MastraInngestError extends Error {
   /**
    * The HTTP status the error stands for, which servers that read `status` answer with (Mastra's
    * server does): 403 for `RUN_FORBIDDEN`, 404 for `RUN_NOT_FOUND`, 409 for a run in the wrong
-   * state, 400 for bad input, 500 otherwise.
+   * state, 400 for bad input, 500 otherwise, unless the thrower gave a more precise one.
    */
-  get status(): number {
-    return httpStatusOf(this.code);
-  }
+  status: number;
 
   constructor(message: string, options: MastraInngestErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "MastraInngestError";
     this.code = options.code;
+    this.status = options.status ?? httpStatusOf(options.code);
     Object.defineProperty(this, marker, { value: true, enumerable: false });
   }
 
