@@ -47,6 +47,12 @@ export const ErrorCode = {
   RUN_FORBIDDEN: "RUN_FORBIDDEN",
   /** A serve handler was created in dev mode while `NODE_ENV` is `production`. */
   DEV_MODE_IN_PRODUCTION: "DEV_MODE_IN_PRODUCTION",
+  /**
+   * A serve handler in cloud mode was created while `NODE_ENV` is `production` with a setup that
+   * undoes its checks: a signing key without a secret, an SDK testing option, or a sync that
+   * registers whatever origin an unsigned request names.
+   */
+  UNSAFE_IN_PRODUCTION: "UNSAFE_IN_PRODUCTION",
 } as const;
 
 /** One of the string codes of {@link ErrorCode}. */

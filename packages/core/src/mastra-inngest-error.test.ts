@@ -68,6 +68,7 @@ describe("MastraInngestError", () => {
       "SHARED_CACHE_REQUIRED",
       "NOT_SERIALIZABLE_OPTION",
       "DEV_MODE_IN_PRODUCTION",
+      "UNSAFE_IN_PRODUCTION",
       "RUN_FORBIDDEN",
     ];
     for (const code of required) {

@@ -20,15 +20,18 @@ export interface MastraServeOptions {
   functions?: InngestFunction.Like[];
   /**
    * Passed to the Inngest serve adapter: `servePath`, `serveOrigin`, `streaming`,
-   * `enableUnauthedSync`.
+   * `enableUnauthedSync`. In production, set `serveOrigin` (or `INNGEST_SERVE_ORIGIN`) or
+   * `enableUnauthedSync: false`.
    * @default {}
    */
   registerOptions?: RegisterOptions;
   /**
-   * Creates the handler even when the client is in dev mode (`isDev: true` or `INNGEST_DEV`) while
-   * `NODE_ENV` is `production`. In dev mode the SDK accepts unsigned calls, so leave this off unless
-   * the endpoint is unreachable from outside (for example a production build run against a local
-   * dev server).
+   * Creates the handler even when the client is in dev mode (`isDev: true` or `INNGEST_DEV`), or
+   * `skipSignatureValidation` is set, while `NODE_ENV` is `production` or `prod`. Such a handler
+   * accepts unsigned calls, so leave this off unless the endpoint is unreachable from outside (for
+   * example a production build run against a local dev server). It does not relax the checks of a
+   * handler in cloud mode: a signing key with a secret, no `__testing` option, and `serveOrigin` or
+   * `enableUnauthedSync: false`.
    * @default false
    */
   allowDevModeInProduction?: boolean;
@@ -54,10 +57,13 @@ export type InngestServeAdapter<THandler> = (options: ServeHandlerOptions) => TH
  * {@link collectInngestFunctions}), adds `functions`, and returns the adapter's handler. Functions
  * are collected when the serve function is called, so register agents before. With Express, no
  * `express.json()` is needed: a JSON body that no parser read is read (up to `maxBodyBytes`) and set
- * as `req.body`, which the SDK reads. With `NODE_ENV` set to `production` it throws
- * `DEV_MODE_IN_PRODUCTION` for a client in dev mode, unless `allowDevModeInProduction` is set; in
- * cloud mode the SDK verifies every call's signature with the client's signing key, or its fallback
- * key during a rotation.
+ * as `req.body`, which the SDK reads. With `NODE_ENV` set to `production` (or `prod`, in any case)
+ * it throws `DEV_MODE_IN_PRODUCTION` for a client in dev mode, unless `allowDevModeInProduction` is
+ * set; in cloud mode the SDK verifies every call's signature with the client's signing key, or its
+ * fallback key during a rotation, and it throws `UNSAFE_IN_PRODUCTION` when a key has no secret,
+ * when `registerOptions` holds an SDK testing option (`__testing...`), or when neither `serveOrigin`
+ * (or `INNGEST_SERVE_ORIGIN`) nor `enableUnauthedSync: false` keeps an unsigned sync from
+ * registering the URL its `Host` header names.
  *
  * @example
  * import { createServe } from "@mastra/inngest-serve";
@@ -87,13 +93,12 @@ export function createServe<THandler>(
         code: ErrorCode.INVALID_OPTION,
       });
     }
-    if (options.allowDevModeInProduction !== true) {
-      assertSafeForProduction({
-        inngest,
-        registerOptions: registerOptions as Record<string, unknown> | undefined,
-        environment: globalThis.process?.env ?? {},
-      });
-    }
+    assertSafeForProduction({
+      inngest,
+      registerOptions: registerOptions as Record<string, unknown> | undefined,
+      environment: globalThis.process?.env ?? {},
+      allowDevModeInProduction: options.allowDevModeInProduction === true,
+    });
     const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
       throw invalidOption(packageName, "maxBodyBytes", "a positive integer", maxBodyBytes);
