@@ -1,4 +1,5 @@
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
+import { until } from "@mastra/inngest-testing/helpers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InngestAgentStreamResult } from "./inngest-agent-types.ts";
 import {
@@ -110,6 +111,17 @@ describe("human in the loop: refusals, races and expiry", () => {
     await untilSuspendedOrTimeout(started);
     const run = await world.engine.waitForRun(engineRun(started.runId)?.id ?? "", { timeoutMs: 20_000 });
     expect(run.status).toBe("Failed");
+    // After the failure handler too, which must not rewrite what the expired wait recorded.
+    const handler = await until(() =>
+      world.engine
+        .runs()
+        .find(
+          (candidate) =>
+            candidate.functionId.endsWith("-failure") &&
+            (candidate.event.data as { event?: { data?: { runId?: string } } }).event?.data?.runId === started.runId,
+        ),
+    );
+    expect((await world.engine.waitForRun(handler.id)).status).toBe("Completed");
     await expect(agents.expiring.resume(started.runId, { approved: true })).rejects.toSatisfy((error) =>
       MastraInngestError.isInstance(error, ErrorCode.RESUME_EXPIRED),
     );

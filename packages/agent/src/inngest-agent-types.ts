@@ -29,8 +29,8 @@ export interface InngestAgentStreamResult<OUTPUT = undefined> {
   /** The memory resource, when the run has one. */
   resourceId?: string;
   /**
-   * Ends this stream early; the run goes on (`observe()`'s also clears the run's cached events).
-   * A stream ends by itself at the run's end and where the run waits for a decision.
+   * Ends this stream early; the run goes on and its history stays (`deleteRun()` deletes it). A
+   * stream ends by itself at the run's end and where the run waits for a decision.
    */
   cleanup: () => void;
   /** Aborts the run wherever its steps execute. */

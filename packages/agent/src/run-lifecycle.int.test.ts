@@ -10,6 +10,7 @@ import {
   streamTopic,
   unpackEvents,
 } from "@mastra/inngest-core";
+import { InMemoryStreamCache } from "@mastra/inngest-stream-cache";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { startRedis } from "@mastra/inngest-testing";
 import { findFreePort, silentLogger, until } from "@mastra/inngest-testing/helpers";
@@ -115,20 +116,36 @@ class ErrorsLostPubSub extends EventEmitterPubSub {
 }
 
 it("a run that fails reaches its failed record while its error event cannot be published", async () => {
+  // One process, two instances: the caller streams with a per-call closure, the worker (another
+  // instance, serving the loop) cannot use it and fails the run, while the transport loses errors.
   const transport = new ErrorsLostPubSub();
+  const cache = new InMemoryStreamCache();
   const inngest = new Inngest({ id: "lifecycle-outage", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
-  const failing = createInngestAgent({ agent: brief(), inngest, pubsub: transport });
-  new Mastra({ agents: { brief: failing }, logger: false });
-  await world.serve(inngest, failing.getInngestFunctions());
-  // An input that does not carry its run id's claim: the run fails at its first step.
-  const { runId, workflowInput } = await failing.prepare("Hi");
-  await inngest.send({ name: failing.runEventName, data: { ...workflowInput, claimId: "not-the-claim" } });
+  const caller = createInngestAgent({ agent: brief(), inngest, pubsub: transport, cache });
+  const worker = createInngestAgent({ agent: brief(), inngest, pubsub: transport, cache });
+  new Mastra({ agents: { brief: caller }, logger: false });
+  new Mastra({ agents: { brief: worker }, logger: false });
+  await world.serve(inngest, worker.getInngestFunctions());
+  const { runId } = await caller.stream("Hi", { stopWhen: () => true });
   const record = await until(async () => {
-    const stored = (await failing.cache.get(createKeyLayout().run(runId).record)) as RunRecord | undefined;
+    const stored = (await cache.get(createKeyLayout().run(runId).record)) as RunRecord | undefined;
     return stored?.status === "failed" ? stored : undefined;
   });
-  expect(record.error?.message).toContain("was not started by the claim of its run id");
+  expect(record.error?.message).toContain("stopWhen");
   // The outage really struck the failure report.
   expect(transport.lost).toBeGreaterThan(0);
-  await failing.pubsub.close();
+  await caller.pubsub.close();
+  await worker.pubsub.close();
 }, 30_000);
+
+it("a run id given back by deleteRun() starts a new run", async () => {
+  const first = await durable.stream("Hi", { runId: "reused-after-delete" });
+  expect(await first.output.text).toBe("Short.");
+  const found = world.engine
+    .runs()
+    .find((candidate) => (candidate.event.data as { runId?: string }).runId === first.runId);
+  expect((await world.engine.waitForRun(found?.id ?? "")).status).toBe("Completed");
+  await durable.deleteRun("reused-after-delete");
+  const second = await durable.stream("Hi", { runId: "reused-after-delete" });
+  expect(await second.output.text).toBe("Short.");
+});

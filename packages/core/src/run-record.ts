@@ -60,6 +60,14 @@ export interface RunRecord {
   createdAt: string;
   /** When the record last changed. */
   updatedAt: string;
+  /**
+   * Who claimed the run id: the owner's resource id, if any, and the claim's id. Kept with the record
+   * (refreshed with it), so the owner outlives the claim's own keys.
+   */
+  owner?: {
+    resourceId?: string;
+    claimId: string;
+  };
   /** The index of the last event stored for the run's stream, once there is one. */
   lastIndex?: number;
   /** The error that failed the run, for `status: "failed"`. */

@@ -22,4 +22,6 @@ export async function abortRun(runtime: AgentRuntime, runId: string): Promise<vo
   await transport.publish(streamTopic(runId), event);
   await transport.flush();
   await runtime.records.write(runId, runtime.id, "aborted");
+  // A cancelled run runs no more code anywhere: what this process holds for it goes now.
+  runtime.callerRuns.release(runId);
 }

@@ -1,4 +1,7 @@
-import { releaseRegisteredRun } from "./core-durable/index.ts";
+import { releaseRegisteredRun, touchRegisteredRun } from "./core-durable/index.ts";
+
+/** How often the entries of runs still going are used, so core's registry (two hours unused) keeps them. */
+const keepAliveMs = 10 * 60 * 1000;
 
 /**
  * The runs whose caller is in this process (started by this agent's `stream()`): their entry in
@@ -11,10 +14,17 @@ import { releaseRegisteredRun } from "./core-durable/index.ts";
 export class CallerRuns {
   /** For each run, whether the caller's stream is still open. */
   readonly #streaming = new Map<string, boolean>();
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   /** A run started here, with its caller's stream open. */
   add(runId: string): void {
     this.#streaming.set(runId, true);
+    // A run may wait for a decision longer than core's registry keeps an unused entry.
+    this.#keepAlive ??= setInterval(() => {
+      for (const tracked of this.#streaming.keys()) {
+        touchRegisteredRun(tracked);
+      }
+    }, keepAliveMs).unref();
   }
 
   /** Whether the run's caller is in this process. */
@@ -33,6 +43,10 @@ export class CallerRuns {
   release(runId: string): void {
     this.#streaming.delete(runId);
     releaseRegisteredRun(runId);
+    if (this.#streaming.size === 0 && this.#keepAlive !== undefined) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
   }
 
   /**

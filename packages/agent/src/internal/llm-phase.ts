@@ -52,7 +52,7 @@ export function runLLMPhase(options: {
           },
         );
       }
-      await context.records.write(runId, context.agentId, "running");
+      await context.records.write(runId, context.agentId, "running", claimant === undefined ? {} : { owner: claimant });
       // The start chunk belongs to the first step: emitted by the caller, it would take an index
       // the worker does not know of.
       await publishChunk(publisher, runId, {

@@ -1,4 +1,5 @@
 import type { BaseIterationState, DurableToolCallOutput } from "@mastra/core/agent/durable";
+import { isFinalRunStatus } from "@mastra/inngest-core";
 import type { InngestFunction } from "inngest";
 import { cancelEventName, loopFunctionId, resumeEventName, runEventName } from "./agent-events.ts";
 import { expandLLMOutput } from "./compact-outputs.ts";
@@ -52,9 +53,18 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
         // The record first: it must reach its terminal state even while the transport keeps failing
         // (the step is retried until both are done, and writing the record again changes nothing).
         await step.run("report-failure", async () => {
-          await context.records.write(input.runId, agentId, "failed", {
-            error: { name: error.name, message: error.message },
-          });
+          // An input of another claim (refused at its first step) is not this run's to report on.
+          const claimant = await context.records.readClaimant(input.runId);
+          if (claimant !== undefined && claimant.claimId !== input.claimId) {
+            return;
+          }
+          // A record already final (an expired wait says RESUME_EXPIRED) keeps what it says.
+          const current = await context.records.read(input.runId);
+          if (current === undefined || !isFinalRunStatus(current.status)) {
+            await context.records.write(input.runId, agentId, "failed", {
+              error: { name: error.name, message: error.message },
+            });
+          }
           const pubsub = context.pubsub();
           await publishError(pubsub, input.runId, error);
           await pubsub.flush();

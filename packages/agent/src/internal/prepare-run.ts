@@ -20,9 +20,18 @@ export async function prepareOnly<OUTPUT>(
   assertMessages(messages);
   const runId = runIdOf(options);
   const claimId = await claimRun(runtime, runId, options);
-  const { result, input } = await prepareRunInput(runtime, messages, options, runId, claimId);
-  // Nothing starts here: the worker rebuilds everything from the input.
-  releaseRegisteredRun(runId);
+  let prepared: Awaited<ReturnType<typeof prepareRunInput>>;
+  try {
+    prepared = await prepareRunInput(runtime, messages, options, runId, claimId);
+  } catch (error) {
+    // Nothing was prepared: the run id is given back.
+    await runtime.records.remove(runId).catch(() => {});
+    throw error;
+  } finally {
+    // Nothing starts here: the worker rebuilds everything from the input.
+    releaseRegisteredRun(runId);
+  }
+  const { result, input } = prepared;
   return {
     runId,
     messageId: result.messageId,

@@ -21,10 +21,11 @@ describe("decideRunAccess", () => {
     ],
     ["a valid token opens an owned run", { claimant: owned, caller: undefined, token: "valid" }, "allowed"],
     ["a valid token for an unknown run", { claimant: undefined, caller: undefined, token: "valid" }, "not-found"],
+    ["an invalid token is refused", { claimant: owned, caller: "user-b", token: "invalid" }, "forbidden"],
     [
-      "an invalid token is refused, even with the owner's id",
+      "the owner with a stale token is still the owner",
       { claimant: owned, caller: "user-a", token: "invalid" },
-      "forbidden",
+      "allowed",
     ],
     ["anyone reads a run without owner", { claimant: unowned, caller: undefined, token: "none" }, "allowed"],
     ["another resource reads a run without owner", { claimant: unowned, caller: "user-b", token: "none" }, "allowed"],

@@ -48,8 +48,8 @@ export class RunRecords {
   }
 
   /**
-   * The run's claimant, `undefined` for a run id nobody claimed (within retention). A run claimed
-   * before claimants were recorded has none: it reads as unowned.
+   * The run's claimant, `undefined` for a run id nobody claimed (within retention): from the claim's
+   * own list, else from the run's record. A run known by neither is unknown, never unowned.
    */
   async readClaimant(runId: string): Promise<RunClaimant | undefined> {
     const keys = this.#layout.run(runId);
@@ -59,7 +59,8 @@ export class RunRecords {
       const { index: _index, ...claimant } = first;
       return claimant;
     }
-    return (await this.exists(runId)) ? { claimId: "" } : undefined;
+    // The claim's keys may expire before the record, which is refreshed on every write and keeps the owner.
+    return (await this.read(runId))?.owner;
   }
 
   /** Whether a run id was ever claimed or recorded (within retention). */
@@ -90,6 +91,7 @@ export class RunRecords {
       agentId,
       status,
       pendingResumes: previous?.pendingResumes ?? [],
+      ...(previous?.owner === undefined ? {} : { owner: previous.owner }),
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
       ...extra,

@@ -6,10 +6,10 @@ const secret = "s".repeat(32);
 const now = Date.parse("2026-12-06T10:00:00Z");
 const token = signRunToken(
   secret,
-  { runId: "run-1", agentId: "bank", scopes: ["observe", "resume"], expiresInSeconds: 60 },
+  { runId: "run-1", agentId: "bank", claimId: "claim-1", scopes: ["observe", "resume"], expiresInSeconds: 60 },
   now,
 );
-const expected = { runId: "run-1", agentId: "bank", scope: "observe" } as const;
+const expected = { runId: "run-1", agentId: "bank", claimId: "claim-1", scope: "observe" } as const;
 
 describe("run tokens", () => {
   it("verify for their run, agent and scopes until they expire", () => {
@@ -21,6 +21,8 @@ describe("run tokens", () => {
   it("refuse another run, agent, scope or secret", () => {
     expect(verifyRunToken(secret, token, { ...expected, runId: "run-2" }, now)).toBe(false);
     expect(verifyRunToken(secret, token, { ...expected, agentId: "other" }, now)).toBe(false);
+    // A later run of the same id has another claim.
+    expect(verifyRunToken(secret, token, { ...expected, claimId: "claim-2" }, now)).toBe(false);
     expect(verifyRunToken(secret, token, { ...expected, scope: "abort" }, now)).toBe(false);
     expect(verifyRunToken("t".repeat(32), token, expected, now)).toBe(false);
     expect(verifyRunToken(undefined, token, expected, now)).toBe(false);
@@ -49,7 +51,13 @@ describe("run tokens", () => {
     };
     expect(invalid(() => resolveRunTokenSecret("short"))).toBe(true);
     expect(resolveRunTokenSecret(secret)).toBe(secret);
-    const claims = { runId: "run-1", agentId: "bank", scopes: ["observe"] as const, expiresInSeconds: 60 };
+    const claims = {
+      runId: "run-1",
+      agentId: "bank",
+      claimId: "claim-1",
+      scopes: ["observe"] as const,
+      expiresInSeconds: 60,
+    };
     expect(invalid(() => signRunToken(secret, { ...claims, scopes: [] }))).toBe(true);
     expect(invalid(() => signRunToken(secret, { ...claims, scopes: ["delete" as never] }))).toBe(true);
     expect(invalid(() => signRunToken(secret, { ...claims, expiresInSeconds: 0 }))).toBe(true);

@@ -20,6 +20,8 @@ interface RunTokenClaims {
   v: 1;
   run: string;
   agent: string;
+  /** The claim of the run id the token was made for: a later run with the same id is another run. */
+  claim: string;
   scopes: RunTokenScope[];
   /** Expiry, in seconds since the epoch. */
   exp: number;
@@ -45,6 +47,7 @@ export function signRunToken(
   claims: {
     runId: string;
     agentId: string;
+    claimId: string;
     scopes: readonly RunTokenScope[];
     expiresInSeconds: number;
     resourceId?: string;
@@ -69,6 +72,7 @@ export function signRunToken(
     v: 1,
     run: claims.runId,
     agent: claims.agentId,
+    claim: claims.claimId,
     scopes: [...new Set(claims.scopes)],
     exp: Math.floor(now / 1000) + lifetime,
     ...(claims.resourceId === undefined ? {} : { sub: claims.resourceId }),
@@ -84,7 +88,7 @@ export function signRunToken(
 export function verifyRunToken(
   secret: string | undefined,
   token: string,
-  expected: { runId: string; agentId: string; scope: RunTokenScope },
+  expected: { runId: string; agentId: string; claimId: string; scope: RunTokenScope },
   now: number = Date.now(),
 ): boolean {
   if (secret === undefined || typeof token !== "string") {
@@ -110,6 +114,7 @@ export function verifyRunToken(
     claims.v === 1 &&
     claims.run === expected.runId &&
     claims.agent === expected.agentId &&
+    claims.claim === expected.claimId &&
     Array.isArray(claims.scopes) &&
     claims.scopes.includes(expected.scope) &&
     typeof claims.exp === "number" &&

@@ -37,15 +37,22 @@ export function endsStreamAt(data: unknown, resumed: WaitingSuspension | undefin
   );
 }
 
-/** Whether a suspension of this waiting event has no recorded decision yet: the run really waits there. */
+/**
+ * Whether the run really waits at this waiting event: one of its suspensions is still pending on
+ * the run's record (decisions' own keys may expire sooner) and has no recorded decision yet.
+ */
 export async function waitsForDecision(records: RunRecords, runId: string, data: unknown): Promise<boolean> {
   const waiting = suspensionsOf(data);
+  const pending = (await records.read(runId))?.pendingResumes ?? [];
   for (const suspension of waiting) {
-    if ((await records.readDecision(runId, suspension)) === undefined) {
+    const stillPending = pending.some(
+      (entry) => entry.toolCallId === suspension.toolCallId && entry.requestedAt === suspension.requestedAt,
+    );
+    if (stillPending && (await records.readDecision(runId, suspension)) === undefined) {
       return true;
     }
   }
-  return waiting.length === 0;
+  return false;
 }
 
 function suspensionsOf(data: unknown): WaitingSuspension[] {

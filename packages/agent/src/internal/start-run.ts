@@ -95,7 +95,9 @@ export async function startRun<OUTPUT>(
       messageList: result.messageList,
       onEnd: (reason) => {
         if (reason === "waiting") {
-          // The run waits for a decision and goes on later, in this process or another.
+          // The run waits for a decision and goes on later, in this process or another; as with the
+          // plain agent, the caller's signal no longer reaches a stream that ended.
+          options.abortSignal?.removeEventListener("abort", onAbortSignal);
           callerRuns.streamClosed(runId);
           return;
         }
@@ -104,8 +106,14 @@ export async function startRun<OUTPUT>(
         callerRuns.release(runId);
       },
     });
-    await runtime.inngest.send({ id: runId, name: runEventName(runtime.id), data: { ...input } });
-    options.abortSignal?.addEventListener("abort", onAbortSignal, { once: true });
+    // One event per claim: a run id given back (a failed start, deleteRun()) can start a new run,
+    // which an event id Inngest saw before would not.
+    await runtime.inngest.send({ id: `${runId}:${claimId}`, name: runEventName(runtime.id), data: { ...input } });
+    if (options.abortSignal?.aborted === true) {
+      void abort();
+    } else {
+      options.abortSignal?.addEventListener("abort", onAbortSignal, { once: true });
+    }
     const opened = stream;
     return toStreamResult(opened, runId, {
       threadId: result.threadId,

@@ -71,6 +71,14 @@ export function registerCallerRun(runId: string, prepared: PreparationResult, ab
   globalRunRegistry.set(runId, entry);
 }
 
+/**
+ * Keeps a run's registry entry from expiring: core's registry drops entries unused for two hours,
+ * and reading one counts as use.
+ */
+export function touchRegisteredRun(runId: string): void {
+  globalRunRegistry.get(runId);
+}
+
 /** Removes a run's registry entry in this process. */
 export function releaseRegisteredRun(runId: string): void {
   globalRunRegistry.delete(runId);
