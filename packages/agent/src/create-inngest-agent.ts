@@ -80,6 +80,10 @@ export function createInngestAgent<TAgent extends AnyAgent>(
       }
       return startRun(runtime, messages, options);
     },
+    streamUntilIdle(messages, options = {}) {
+      const { maxIdleMs, ...rest } = options;
+      return members.stream(messages, { ...rest, untilIdle: maxIdleMs === undefined ? true : { maxIdleMs } });
+    },
     observe: (runId, options = {}) => observeRun(runtime, runId, options),
     prepare: (messages, options = {}) => prepareOnly(runtime, messages, options),
     resume: (runId, resumeData, options = {}) => resumeRun(runtime, runId, resumeData, options),

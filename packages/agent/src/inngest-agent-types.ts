@@ -91,6 +91,14 @@ export interface InngestAgentMembers<TAgent extends AnyAgent = AnyAgent> {
     messages: MessageListInput,
     options?: InngestAgentStreamOptions<OUTPUT>,
   ): Promise<InngestAgentStreamResult<OUTPUT>>;
+  /**
+   * `stream(messages, { untilIdle: { maxIdleMs } })`: the idle loop over durable runs, as Mastra's
+   * server's `stream-until-idle` route calls it on the agents it serves.
+   */
+  streamUntilIdle<OUTPUT = AgentOutput<TAgent>>(
+    messages: MessageListInput,
+    options?: Omit<InngestAgentStreamOptions<OUTPUT>, "untilIdle"> & { maxIdleMs?: number },
+  ): Promise<InngestAgentStreamResult<OUTPUT>>;
   /** Streams a run that is already going (or ended), from `offset`, with replay. */
   observe<OUTPUT = AgentOutput<TAgent>>(
     runId: string,

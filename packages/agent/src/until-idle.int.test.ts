@@ -140,4 +140,14 @@ describe("stream({ untilIdle })", () => {
     expect(result.runId).toBe("until-idle-quiet");
     expect(await result.output.text).toBeTypeOf("string");
   });
+
+  it("streamUntilIdle(), as Mastra's server calls it, is stream() with untilIdle", async () => {
+    const result = await durable.streamUntilIdle("Just answer", {
+      maxIdleMs: 1_000,
+      memory: { thread: "quiet-thread-2", resource: "user" },
+      runId: "until-idle-member",
+    });
+    expect(result.runId).toBe("until-idle-member");
+    expect(await result.output.text).toBeTypeOf("string");
+  });
 });
