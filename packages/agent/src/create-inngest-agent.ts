@@ -1,10 +1,16 @@
+import type { MessageListInput } from "@mastra/core/agent/message-list";
 import type { MastraServerCache } from "@mastra/core/cache";
 import type { Mastra } from "@mastra/core/mastra";
 import { assertValidId, ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { InngestFunction } from "inngest";
-import type { AnyAgent, CreateInngestAgentOptions } from "./inngest-agent-options.ts";
-import type { InngestAgent, InngestAgentMembers, InngestAgentRecoveryResult } from "./inngest-agent-types.ts";
+import type { AnyAgent, CreateInngestAgentOptions, InngestAgentStreamOptions } from "./inngest-agent-options.ts";
+import type {
+  InngestAgent,
+  InngestAgentMembers,
+  InngestAgentRecoveryResult,
+  InngestAgentStreamResult,
+} from "./inngest-agent-types.ts";
 import { runEventName } from "./internal/agent-events.ts";
 import { forwardToAgent } from "./internal/agent-proxy.ts";
 import { AgentRuntime } from "./internal/agent-runtime.ts";
@@ -50,6 +56,27 @@ export function createInngestAgent<TAgent extends AnyAgent>(
   let functions: InngestFunction.Any[] | undefined;
   let guarded: CachingPubSub | undefined;
 
+  async function streamRun<OUTPUT>(
+    messages: MessageListInput,
+    options: InngestAgentStreamOptions<OUTPUT> = {},
+  ): Promise<InngestAgentStreamResult<OUTPUT>> {
+    assertMessages(messages);
+    if (options.untilIdle !== undefined && options.untilIdle !== false) {
+      const { untilIdle, ...rest } = normalizeMemory(options);
+      const maxIdleMs = typeof untilIdle === "object" ? untilIdle.maxIdleMs : undefined;
+      return runUntilIdle({
+        id,
+        agent,
+        mastra: runtime.mastra,
+        activeStreams: runtime.idleStreams,
+        messages,
+        streamOptions: { ...rest, ...(maxIdleMs === undefined ? {} : { maxIdleMs }) },
+        startRun: idleRunStarter(runtime),
+      });
+    }
+    return startRun(runtime, messages, options);
+  }
+
   const members: InngestAgentMembers<AnyAgent> & { [marker]: true } = {
     id,
     name: runtime.name,
@@ -63,26 +90,12 @@ export function createInngestAgent<TAgent extends AnyAgent>(
       guarded ??= guardedPubSub(runtime, runtime.pubsub());
       return guarded;
     },
-    async stream(messages, options = {}) {
-      assertMessages(messages);
-      if (options.untilIdle !== undefined && options.untilIdle !== false) {
-        const { untilIdle, ...rest } = normalizeMemory(options);
-        const maxIdleMs = typeof untilIdle === "object" ? untilIdle.maxIdleMs : undefined;
-        return runUntilIdle({
-          id,
-          agent,
-          mastra: runtime.mastra,
-          activeStreams: runtime.idleStreams,
-          messages,
-          streamOptions: { ...rest, ...(maxIdleMs === undefined ? {} : { maxIdleMs }) },
-          startRun: idleRunStarter(runtime),
-        });
-      }
-      return startRun(runtime, messages, options);
-    },
+    // Both overloads (with a schema, or the agent's own output type) start the same run; the output
+    // type is the caller's view of the same chunks, so one implementation serves both.
+    stream: streamRun as InngestAgentMembers<AnyAgent>["stream"],
     streamUntilIdle(messages, options = {}) {
       const { maxIdleMs, ...rest } = options;
-      return members.stream(messages, { ...rest, untilIdle: maxIdleMs === undefined ? true : { maxIdleMs } });
+      return streamRun(messages, { ...rest, untilIdle: maxIdleMs === undefined ? true : { maxIdleMs } });
     },
     observe: (runId, options = {}) => observeRun(runtime, runId, options),
     prepare: (messages, options = {}) => prepareOnly(runtime, messages, options),

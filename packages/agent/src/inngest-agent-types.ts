@@ -2,6 +2,7 @@ import type { Agent } from "@mastra/core/agent";
 import type { MessageListInput } from "@mastra/core/agent/message-list";
 import type { MastraServerCache } from "@mastra/core/cache";
 import type { Mastra } from "@mastra/core/mastra";
+import type { InferStandardSchemaOutput, StandardSchemaWithJSON } from "@mastra/core/schema";
 import type { ChunkType, MastraModelOutput } from "@mastra/core/stream";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { Inngest, InngestFunction } from "inngest";
@@ -86,6 +87,12 @@ export interface InngestAgentMembers<TAgent extends AnyAgent = AnyAgent> {
    * `workflowInput`.
    */
   readonly runEventName: string;
+  /** Starts a durable run with structured output, its type read from the schema as the plain agent does. */
+  // biome-ignore lint/suspicious/noExplicitAny: any standard schema, as the plain agent's stream() takes
+  stream<SCHEMA extends StandardSchemaWithJSON<any, any>>(
+    messages: MessageListInput,
+    options: InngestAgentStreamOptions<InferStandardSchemaOutput<SCHEMA>> & { structuredOutput: { schema: SCHEMA } },
+  ): Promise<InngestAgentStreamResult<InferStandardSchemaOutput<SCHEMA>>>;
   /** Starts a durable run and streams it, as the plain agent's `stream()` does. */
   stream<OUTPUT = AgentOutput<TAgent>>(
     messages: MessageListInput,

@@ -98,3 +98,12 @@ describe("InngestAgent", () => {
     createInngestAgent({ agent, inngest, functionOptions: { triggers: [] } });
   });
 });
+
+describe("InngestAgent structured output", () => {
+  it("infers the object type from the schema, as the plain agent's stream() does", async () => {
+    const result = await durableAgent.stream("Answer", {
+      structuredOutput: { schema: z.object({ answer: z.string() }) },
+    });
+    expectTypeOf(result.output.object).resolves.toEqualTypeOf<{ answer: string }>();
+  });
+});
