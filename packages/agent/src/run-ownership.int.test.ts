@@ -1,19 +1,16 @@
-import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
-import { createTool } from "@mastra/core/tools";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
 import { silentLogger } from "@mastra/inngest-testing/helpers";
-import { scriptedModel } from "@mastra/inngest-testing/model";
 import { Inngest } from "inngest";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgentRunAccessOptions, RunTokenScope } from "./inngest-agent-options.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
 import { signRunToken } from "./internal/run-tokens.ts";
+import { bank } from "./test/bank-agent.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 // Two replicas of one app on one Redis: replica A starts runs (and serves the loop), replica B is
@@ -23,22 +20,6 @@ const secret = "a-run-token-secret-of-32-bytes!!";
 const owner = "user-a";
 type Operation = "observe" | "resume" | "abort" | "delete";
 type Credential = "owner" | "other" | "none" | "token" | "expired" | "tampered" | "other-run" | "no-scope";
-
-const transfer = createTool({
-  id: "transfer",
-  description: "Moves money",
-  inputSchema: z.object({ amount: z.number() }),
-  requireApproval: true,
-  execute: async ({ amount }) => ({ moved: amount }),
-});
-const bank = () =>
-  new Agent({
-    id: "bank",
-    name: "Bank",
-    instructions: "-",
-    model: scriptedModel([{ toolCalls: [{ toolName: "transfer", args: { amount: 5 } }] }, { text: "Done." }]),
-    tools: { transfer },
-  });
 
 let world: TestWorld;
 let redis: RedisServer;

@@ -124,4 +124,18 @@ describe("Mastra's server with auth, in front of a durable agent", () => {
       expect(text).not.toContain('"transfer"');
     }
   });
+
+  it("approve-tool-call and decline-tool-call: another user gets 403, the owner decides the waiting call", async () => {
+    const approved = await startAs("user-a");
+    expect((await post("approve-tool-call", approved, "user-b")).status).toBe(403);
+    const approval = await post("approve-tool-call", approved, "user-a");
+    expect(approval.status).toBe(200);
+    expect(await approval.text()).toContain("Done.");
+
+    const declined = await startAs("user-a");
+    expect((await post("decline-tool-call", declined, "user-b")).status).toBe(403);
+    const decline = await post("decline-tool-call", { ...declined, reason: "not today" }, "user-a");
+    expect(decline.status).toBe(200);
+    expect(await decline.text()).toContain("tool-output-denied");
+  });
 });

@@ -2,6 +2,7 @@ import { isFinalRunStatus, streamTopic } from "@mastra/inngest-core";
 import { cancelEventName } from "./agent-events.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { requestAbort } from "./core-durable/index.ts";
+import { clearWaitingRow } from "./mastra-run-row.ts";
 
 /**
  * Aborts a run wherever its steps execute: core's abort request (for a step in progress), the
@@ -22,6 +23,7 @@ export async function abortRun(runtime: AgentRuntime, runId: string): Promise<vo
   await transport.publish(streamTopic(runId), event);
   await transport.flush();
   await runtime.records.write(runId, runtime.id, "aborted");
+  await clearWaitingRow(runtime.mastra, runId).catch(() => {});
   // A cancelled run runs no more code anywhere: what this process holds for it goes now.
   runtime.callerRuns.release(runId);
 }

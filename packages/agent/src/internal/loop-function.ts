@@ -16,6 +16,7 @@ import {
 import { type LLMInput, runLLMPhase } from "./llm-phase.ts";
 import type { DurableStep, LoopContext } from "./loop-context.ts";
 import { runMappingPhase } from "./mapping-phase.ts";
+import { clearWaitingRow } from "./mastra-run-row.ts";
 import { StepPublisher } from "./step-publisher.ts";
 import { runToolPhase } from "./tool-phase.ts";
 
@@ -65,6 +66,7 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
               error: { name: error.name, message: error.message },
             });
           }
+          await clearWaitingRow(context.mastra(), input.runId);
           const pubsub = context.pubsub();
           await publishError(pubsub, input.runId, error);
           await pubsub.flush();

@@ -4,26 +4,8 @@ import { type ChunkType, MastraModelOutput } from "@mastra/core/stream";
 import { streamTopic } from "@mastra/inngest-core";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { InngestAgentCallbacks } from "../inngest-agent-options.ts";
+import { ON_CHUNK_TYPES, toError } from "./run-output-rules.ts";
 import { RUN_WAITING_EVENT_TYPE } from "./run-waiting.ts";
-
-/**
- * The chunk types the plain agent's loop passes to `onChunk`: content, not framing (`start`,
- * `step-start`, `text-start`, `step-finish`, `finish`, ...). `raw` only with `includeRawChunks`.
- */
-const ON_CHUNK_TYPES: ReadonlySet<string> = new Set([
-  "text-delta",
-  "reasoning-delta",
-  "source",
-  "tool-call",
-  "tool-call-input-streaming-start",
-  "tool-call-delta",
-  "tool-call-input-streaming-end",
-  "raw",
-  "tool-result",
-  "tool-error",
-  "tool-output-denied",
-  "background-task-started",
-]);
 
 /** Settings of {@link openRunOutput}. */
 export interface RunOutputSettings<OUTPUT> {
@@ -259,24 +241,4 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
     },
   });
   return { output, cleanup, ready };
-}
-
-/** An error from what a stream event carries: an `Error`, a serialized one, or a message. */
-function toError(value: unknown): Error {
-  if (value instanceof Error) {
-    return value;
-  }
-  const serialized = (typeof value === "object" && value !== null ? value : { message: String(value) }) as {
-    name?: string;
-    message?: string;
-    stack?: string;
-  };
-  const error = new Error(serialized.message ?? "the run failed");
-  if (serialized.name !== undefined) {
-    error.name = serialized.name;
-  }
-  if (serialized.stack !== undefined) {
-    error.stack = serialized.stack;
-  }
-  return error;
 }

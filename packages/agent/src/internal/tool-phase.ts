@@ -1,20 +1,14 @@
 import type { DurableLLMStepOutput, DurableToolCallInput, DurableToolCallOutput } from "@mastra/core/agent/durable";
 import type { PubSub } from "@mastra/core/events";
-import { ErrorCode, type PendingResume, streamTopic } from "@mastra/inngest-core";
+import { ErrorCode, type PendingResume } from "@mastra/inngest-core";
 import { NonRetriableError } from "inngest";
-import {
-  type CoreSteps,
-  isCoreBackgroundAcknowledgement,
-  publishChunk,
-  type RunInput,
-  type StepEnvironment,
-  toolCallConcurrency,
-} from "./core-durable/index.ts";
+import { type CoreSteps, type RunInput, toolCallConcurrency } from "./core-durable/index.ts";
 import type { DurableStep } from "./loop-context.ts";
+import { clearWaitingRow, writeWaitingRow } from "./mastra-run-row.ts";
 import type { RecordedDecision, RunRecords } from "./run-records.ts";
 import { publishRunWaiting } from "./run-waiting.ts";
-import type { StepPublisher } from "./step-publisher.ts";
 import { packageName } from "./stream-input.ts";
+import { executeTool } from "./tool-execution.ts";
 
 /** The outcome of one execution of a tool step, as memoized. */
 export type ToolOutcome =
@@ -90,11 +84,12 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
   let waitedSeconds = 0;
   // Whether the last round applied a decision: the run then waits again for the calls left, and says so once.
   let decidedBefore = false;
+  const waited = waiting.size > 0;
   for (let round = 0; waiting.size > 0; round++) {
     // Memoized, so every replay takes the same path. It also tells the run's streams, once, that the
     // run asked for its decisions (every call of the iteration was requested: the first round) or
     // waits again after one was applied: they end there, as the plain agent's stream ends at a suspension.
-    const decisions = await context.durable(`decisions:${index}:${round}`, async (publisher) => {
+    const decisions = await context.durable(`decisions:${index}:${round}`, async (publisher, environment) => {
       const found: Record<number, RecordedDecision> = {};
       for (const [position, { pending }] of waiting) {
         const decision = await context.records.readDecision(context.runId, pending);
@@ -108,6 +103,12 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
           requestedAt: pending.requestedAt,
         }));
         await publishRunWaiting(publisher, context.runId, suspensions);
+        await writeWaitingRow(environment.mastra, {
+          agentId: context.agentId,
+          runId: context.runId,
+          owner: (await context.records.read(context.runId))?.owner?.resourceId,
+          waiting: [...waiting.values()].map(({ pending }) => pending),
+        });
       }
       return found;
     });
@@ -163,80 +164,11 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
       timeout: `${slice}s`,
     });
   }
+  if (waited) {
+    // The run goes on: Mastra's server must no longer see it waiting.
+    await context.durable(`released:${index}`, (_publisher, environment) =>
+      clearWaitingRow(environment.mastra, context.runId),
+    );
+  }
   return results;
-}
-
-async function executeTool(
-  context: ToolPhaseContext,
-  publisher: StepPublisher,
-  environment: StepEnvironment,
-  toolCall: DurableToolCallInput,
-  resume: { resumeData: unknown; suspendData: unknown } | undefined,
-): Promise<ToolOutcome> {
-  let suspendData: unknown;
-  let suspended = false;
-  publisher.holdSuspendedEvents();
-  const output = await context.steps.tool(
-    environment,
-    { ...toolCall, stepSpanData: context.llm.stepSpanData },
-    {
-      getInitData: () => context.input,
-      suspend: async (payload: unknown) => {
-        suspended = true;
-        suspendData = payload;
-      },
-      ...(resume === undefined ? {} : { resumeData: resume.resumeData, suspendData: resume.suspendData }),
-    },
-  );
-  if (!suspended) {
-    if (isBackgroundAcknowledgement(publisher, toolCall.toolCallId, output)) {
-      // Core's durable tool step returns the acknowledgement without a tool-result chunk; the plain
-      // agent streams one, and clients that pair calls with results wait for it.
-      await publishChunk(publisher, context.runId, {
-        type: "tool-result",
-        payload: {
-          toolCallId: toolCall.toolCallId,
-          toolName: toolCall.toolName,
-          args: output.args,
-          result: output.result,
-        },
-      });
-    }
-    await publisher.releaseHeld();
-    if (resume !== undefined) {
-      await context.records.removePending(context.runId, context.agentId, toolCall.toolCallId);
-    }
-    return { suspended: false, output };
-  }
-  const payload = (suspendData ?? {}) as { type?: string; toolCallSuspended?: unknown };
-  const pending: PendingResume = {
-    toolCallId: toolCall.toolCallId,
-    toolName: toolCall.toolName,
-    kind: payload.type === "approval" ? "approval" : "suspension",
-    requestedAt: new Date().toISOString(),
-    ...(payload.toolCallSuspended === undefined ? {} : { suspendPayload: payload.toolCallSuspended }),
-  };
-  await context.records.addPending(context.runId, context.agentId, pending);
-  // Keep the run's stream history at least as long as it may wait.
-  await retainHistory(context.pubsub(), context.runId, context.waitTimeoutMs);
-  await publisher.releaseHeld();
-  return { suspended: true, pending, suspendData };
-}
-
-/** Whether the tool step answered the call with a background acknowledgement and streamed no result for it. */
-function isBackgroundAcknowledgement(
-  publisher: StepPublisher,
-  toolCallId: string,
-  output: DurableToolCallOutput,
-): boolean {
-  if (publisher.answered(toolCallId) || output.error !== undefined) {
-    return false;
-  }
-  return publisher.dispatchedToBackground(toolCallId) || isCoreBackgroundAcknowledgement(output.result);
-}
-
-/** Keeps a run's stream history at least `ttlMs`, when the PubSub keeps history (the stream cache does). */
-async function retainHistory(pubsub: PubSub, runId: string, ttlMs: number): Promise<void> {
-  const retaining = pubsub as PubSub & { retain?: (topic: string, ttlMs: number) => Promise<void> };
-  await retaining.retain?.(streamTopic(runId), ttlMs);
 }

@@ -7,6 +7,7 @@ import {
   createDurableToolCallStep,
   type DurableAgenticExecutionOutput,
   type DurableLLMStepOutput,
+  DurableStepIds,
   type DurableToolCallInput,
   type DurableToolCallOutput,
   emitChunkEvent,
@@ -152,3 +153,9 @@ export const BACKGROUND_ACKNOWLEDGEMENT: RegExp = /^Background task (started|res
 export function isCoreBackgroundAcknowledgement(result: unknown): boolean {
   return typeof result === "string" && BACKGROUND_ACKNOWLEDGEMENT.test(result);
 }
+
+/**
+ * The workflow name Mastra's server looks durable runs up under (its approve and decline routes
+ * check the run's owner and its suspended tool call there).
+ */
+export const DURABLE_LOOP_WORKFLOW_NAME: string = DurableStepIds.AGENTIC_LOOP;

@@ -1,0 +1,86 @@
+import type { DurableToolCallInput, DurableToolCallOutput } from "@mastra/core/agent/durable";
+import type { PubSub } from "@mastra/core/events";
+import { type PendingResume, streamTopic } from "@mastra/inngest-core";
+import { isCoreBackgroundAcknowledgement, publishChunk, type StepEnvironment } from "./core-durable/index.ts";
+import type { StepPublisher } from "./step-publisher.ts";
+import type { ToolOutcome, ToolPhaseContext } from "./tool-phase.ts";
+
+/**
+ * One execution of a tool call in its step: core's tool step, the tool result a background dispatch
+ * does not stream, and, for a call that needs a decision, the pending record (before its chunks are
+ * released) and the history kept as long as the run may wait.
+ */
+export async function executeTool(
+  context: ToolPhaseContext,
+  publisher: StepPublisher,
+  environment: StepEnvironment,
+  toolCall: DurableToolCallInput,
+  resume: { resumeData: unknown; suspendData: unknown } | undefined,
+): Promise<ToolOutcome> {
+  let suspendData: unknown;
+  let suspended = false;
+  publisher.holdSuspendedEvents();
+  const output = await context.steps.tool(
+    environment,
+    { ...toolCall, stepSpanData: context.llm.stepSpanData },
+    {
+      getInitData: () => context.input,
+      suspend: async (payload: unknown) => {
+        suspended = true;
+        suspendData = payload;
+      },
+      ...(resume === undefined ? {} : { resumeData: resume.resumeData, suspendData: resume.suspendData }),
+    },
+  );
+  if (!suspended) {
+    if (isBackgroundAcknowledgement(publisher, toolCall.toolCallId, output)) {
+      // Core's durable tool step returns the acknowledgement without a tool-result chunk; the plain
+      // agent streams one, and clients that pair calls with results wait for it.
+      await publishChunk(publisher, context.runId, {
+        type: "tool-result",
+        payload: {
+          toolCallId: toolCall.toolCallId,
+          toolName: toolCall.toolName,
+          args: output.args,
+          result: output.result,
+        },
+      });
+    }
+    await publisher.releaseHeld();
+    if (resume !== undefined) {
+      await context.records.removePending(context.runId, context.agentId, toolCall.toolCallId);
+    }
+    return { suspended: false, output };
+  }
+  const payload = (suspendData ?? {}) as { type?: string; toolCallSuspended?: unknown };
+  const pending: PendingResume = {
+    toolCallId: toolCall.toolCallId,
+    toolName: toolCall.toolName,
+    kind: payload.type === "approval" ? "approval" : "suspension",
+    requestedAt: new Date().toISOString(),
+    ...(payload.toolCallSuspended === undefined ? {} : { suspendPayload: payload.toolCallSuspended }),
+  };
+  await context.records.addPending(context.runId, context.agentId, pending);
+  // Keep the run's stream history at least as long as it may wait.
+  await retainHistory(context.pubsub(), context.runId, context.waitTimeoutMs);
+  await publisher.releaseHeld();
+  return { suspended: true, pending, suspendData };
+}
+
+/** Whether the tool step answered the call with a background acknowledgement and streamed no result for it. */
+function isBackgroundAcknowledgement(
+  publisher: StepPublisher,
+  toolCallId: string,
+  output: DurableToolCallOutput,
+): boolean {
+  if (publisher.answered(toolCallId) || output.error !== undefined) {
+    return false;
+  }
+  return publisher.dispatchedToBackground(toolCallId) || isCoreBackgroundAcknowledgement(output.result);
+}
+
+/** Keeps a run's stream history at least `ttlMs`, when the PubSub keeps history (the stream cache does). */
+async function retainHistory(pubsub: PubSub, runId: string, ttlMs: number): Promise<void> {
+  const retaining = pubsub as PubSub & { retain?: (topic: string, ttlMs: number) => Promise<void> };
+  await retaining.retain?.(streamTopic(runId), ttlMs);
+}
