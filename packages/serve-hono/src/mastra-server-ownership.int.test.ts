@@ -1,97 +1,23 @@
-import { getRequestListener } from "@hono/node-server";
-import { Mastra } from "@mastra/core";
-import { Agent } from "@mastra/core/agent";
-import { SimpleAuth } from "@mastra/core/server";
-import { createTool } from "@mastra/core/tools";
-import { MastraServer } from "@mastra/hono";
-import { createInngestAgent, type InngestAgent } from "@mastra/inngest-agent";
-import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
-import { type HttpTestServer, silentLogger, startHttpServer } from "@mastra/inngest-testing/helpers";
-import { scriptedModel } from "@mastra/inngest-testing/model";
-import { Hono } from "hono";
-import { Inngest } from "inngest";
+import type { InngestAgent } from "@mastra/inngest-agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { serve as inngestServe } from "./serve.ts";
+import { type ServedBank, serveBank } from "./test/served-bank.ts";
 
 // The owner rule through Mastra's own server and auth, as real HTTP requests: the authenticated
 // user owns the runs it starts, another user is refused, an anonymous request never gets in.
-const transfer = createTool({
-  id: "transfer",
-  description: "Moves money",
-  inputSchema: z.object({ amount: z.number() }),
-  requireApproval: true,
-  execute: async ({ amount }) => ({ moved: amount }),
-});
-
 describe("Mastra's server with auth, in front of a durable agent", () => {
-  let engine: DevServer;
-  let server: HttpTestServer;
+  let served: ServedBank;
   let durableAgent: InngestAgent;
+  let post: ServedBank["post"];
+  let startAs: ServedBank["startAs"];
 
   beforeAll(async () => {
-    engine = await startDevServer({ timeScale: 0.001 });
-    const inngest = new Inngest({ id: "owned-app", isDev: true, baseUrl: engine.url, logger: silentLogger });
-    const agent = new Agent({
-      id: "bank",
-      name: "Bank",
-      instructions: "-",
-      model: scriptedModel([{ toolCalls: [{ toolName: "transfer", args: { amount: 5 } }] }, { text: "Done." }]),
-      tools: { transfer },
-    });
-    durableAgent = createInngestAgent({ agent, inngest });
-    const mastra = new Mastra({
-      agents: { bank: durableAgent },
-      server: {
-        auth: new SimpleAuth<{ id: string }>({
-          tokens: { "user-a": { id: "user-a" }, "user-b": { id: "user-b" } },
-          mapUserToResourceId: (user) => user.id,
-        }),
-        apiRoutes: [
-          {
-            path: "/inngest/api",
-            method: "ALL",
-            // Inngest signs its calls; Mastra's auth is for users.
-            requiresAuth: false,
-            createHandler: async ({ mastra }) => inngestServe({ mastra, inngest }),
-          },
-        ],
-      },
-      logger: false,
-    });
-    const app = new Hono();
-    await new MastraServer({ app, mastra }).init();
-    server = await startHttpServer(getRequestListener(app.fetch, { hostname: "127.0.0.1" }), { path: "/inngest/api" });
-    await engine.syncApp(server.url);
+    served = await serveBank({ auth: true });
+    ({ durableAgent, post, startAs } = served);
   });
 
   afterAll(async () => {
-    await durableAgent?.pubsub.close();
-    await server?.close();
-    await engine?.close();
+    await served?.close();
   });
-
-  const post = (route: string, body: unknown, user?: string) =>
-    fetch(`${server.origin}/api/agents/bank/${route}`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        ...(user === undefined ? {} : { authorization: `Bearer ${user}` }),
-      },
-      body: JSON.stringify(body),
-    });
-
-  /** Starts a run as `user` through the server's stream route; resolves to its run id and tool call id. */
-  async function startAs(user: string): Promise<{ runId: string; toolCallId: string }> {
-    const response = await post("stream", { messages: "Send 5" }, user);
-    expect(response.status).toBe(200);
-    const body = await response.text();
-    const runId = /"runId":"([0-9a-f-]{36})"/.exec(body)?.[1];
-    const toolCallId = /"type":"tool-call-approval"[\s\S]*?"toolCallId":"([^"]+)"/.exec(body)?.[1];
-    expect(runId, body.slice(0, 500)).toBeDefined();
-    expect(toolCallId, body.slice(0, 500)).toBeDefined();
-    return { runId: runId as string, toolCallId: toolCallId as string };
-  }
 
   it("refuses anonymous requests to the agent routes", async () => {
     expect((await post("stream", { messages: "Send 5" })).status).toBe(401);
