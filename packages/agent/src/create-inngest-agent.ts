@@ -112,6 +112,16 @@ export function createInngestAgent<TAgent extends AnyAgent>(
       ),
     deleteRun: (runId, options = {}) => deleteOwnedRun(runtime, runId, options),
     createRunToken: (runId, options) => createRunToken(runtime, runId, options),
+    approveToolCallGenerate: async (options) =>
+      (await resumeForServer(runtime, { approved: true }, options)).output.getFullOutput(),
+    declineToolCallGenerate: async (options) =>
+      (
+        await resumeForServer(
+          runtime,
+          { approved: false, ...(options.reason === undefined ? {} : { reason: options.reason }) },
+          options,
+        )
+      ).output.getFullOutput(),
     getInngestFunctions() {
       functions ??= [
         createLoopFunction({

@@ -3,7 +3,7 @@ import type { MessageListInput } from "@mastra/core/agent/message-list";
 import type { MastraServerCache } from "@mastra/core/cache";
 import type { Mastra } from "@mastra/core/mastra";
 import type { InferStandardSchemaOutput, StandardSchemaWithJSON } from "@mastra/core/schema";
-import type { ChunkType, MastraModelOutput } from "@mastra/core/stream";
+import type { ChunkType, FullOutput, MastraModelOutput } from "@mastra/core/stream";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { Inngest, InngestFunction } from "inngest";
 import type {
@@ -152,6 +152,10 @@ export interface InngestAgentMembers<TAgent extends AnyAgent = AnyAgent> {
   approveToolCall(options: ServerResumeOptions): Promise<InngestAgentStreamResult<unknown>>;
   /** Declines a waiting tool call of a run, as `resume(options.runId, { approved: false, reason })`. */
   declineToolCall(options: ServerResumeOptions): Promise<InngestAgentStreamResult<unknown>>;
+  /** `approveToolCall()`, answered with the whole output once the run ends or waits again. */
+  approveToolCallGenerate(options: ServerResumeOptions): Promise<FullOutput<unknown>>;
+  /** `declineToolCall()`, answered with the whole output once the run ends or waits again. */
+  declineToolCallGenerate(options: ServerResumeOptions): Promise<FullOutput<unknown>>;
   /** The Inngest functions to serve for this agent. */
   getInngestFunctions(): InngestFunction.Any[];
   /** Durable agents on Inngest register no Mastra workflows. */

@@ -31,4 +31,11 @@ describe("Mastra's server without auth, in front of a durable agent", () => {
     expect(decline.status).toBe(200);
     expect(await decline.text()).toContain("tool-output-denied");
   });
+
+  it("approve-tool-call-generate answers with the whole output of the continued run", async () => {
+    const approved = await served.startAs();
+    const approval = await served.post("approve-tool-call-generate", approved);
+    expect(approval.status).toBe(200);
+    expect(((await approval.json()) as { text?: string }).text).toBe("Done.");
+  });
 });
