@@ -3,6 +3,7 @@ import { globalRunRegistry } from "@mastra/core/agent/durable";
 import { type Event, EventEmitterPubSub } from "@mastra/core/events";
 import { Mastra } from "@mastra/core/mastra";
 import {
+  ATTEMPT_SUPERSEDED_EVENT_TYPE,
   createKeyLayout,
   ErrorCode,
   MastraInngestError,
@@ -149,3 +150,41 @@ it("a run id given back by deleteRun() starts a new run", async () => {
   const second = await durable.stream("Hi", { runId: "reused-after-delete" });
   expect(await second.output.text).toBe("Short.");
 });
+
+it("a finish step that ran twice (its first result lost) leaves one terminal event, the one live streams ended on", async () => {
+  const slow = createInngestAgent({
+    agent: new Agent({
+      id: "slow-brief",
+      name: "Slow brief",
+      instructions: "-",
+      model: scriptedModel([textTurn("Slow and short.")], { delayMs: 100 }),
+    }),
+    inngest: durable.inngest,
+    cache: durable.cache,
+  });
+  new Mastra({ agents: { slow }, logger: false });
+  await world.serve(durable.inngest, slow.getInngestFunctions());
+  const { output, fullStream, runId } = await slow.stream("Hi");
+  const engineRun = await until(() =>
+    world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId),
+  );
+  const crash = world.engine.faults.crashAfterStep({ runId: engineRun.id, step: "finish" });
+  const types: string[] = [];
+  for await (const chunk of fullStream) {
+    types.push(chunk.type);
+  }
+  expect(await output.text).toBe("Slow and short.");
+  expect((await world.engine.waitForRun(engineRun.id)).status).toBe("Completed");
+  // The fault struck: the finish step ran again.
+  expect(crash.triggered).toBe(1);
+  // Every stored event, superseded attempts included: one finish, last, and no attempt of it superseded.
+  const stored = (await slow.cache.listFromTo(createKeyLayout().run(runId).stream.events, 0)) as Array<{
+    type: string;
+  }>;
+  expect(stored.filter((event) => event.type === "finish")).toHaveLength(1);
+  expect(stored.filter((event) => event.type === ATTEMPT_SUPERSEDED_EVENT_TYPE)).toEqual([]);
+  expect(stored.at(-1)?.type).toBe("finish");
+  expect(types.at(-1)).toBe("finish");
+  crash.remove();
+  await slow.pubsub.close();
+}, 30_000);

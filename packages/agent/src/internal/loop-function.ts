@@ -1,5 +1,5 @@
 import type { BaseIterationState, DurableToolCallOutput } from "@mastra/core/agent/durable";
-import { isFinalRunStatus } from "@mastra/inngest-core";
+import { isFinalRunStatus, streamTopic } from "@mastra/inngest-core";
 import type { InngestFunction } from "inngest";
 import { cancelEventName, loopFunctionId, resumeEventName, runEventName } from "./agent-events.ts";
 import { expandLLMOutput } from "./compact-outputs.ts";
@@ -129,10 +129,15 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
           const lastStep = iteration.accumulatedSteps.at(-1);
           const finish = await finishSideEffects({ runId, input, iteration, environment });
           const text = finish.outputText || lastStep?.text;
-          await publishFinish(publisher, runId, {
-            output: { text, usage: iteration.accumulatedUsage, steps: iteration.accumulatedSteps },
-            stepResult: iteration.lastStepResult ?? { reason: "stop", warnings: [], isContinued: false },
-          });
+          // A retry of this step whose first attempt published the run's end (and then lost its
+          // result) does not publish it again: live observers ended on the first one, which stays
+          // the history's last event instead of being superseded by a second.
+          if (!(await endAlreadyStored(context, runId))) {
+            await publishFinish(publisher, runId, {
+              output: { text, usage: iteration.accumulatedUsage, steps: iteration.accumulatedSteps },
+              stepResult: iteration.lastStepResult ?? { reason: "stop", warnings: [], isContinued: false },
+            });
+          }
           await finish.titleGeneration;
           await context.records.write(runId, agentId, "finished");
           return {
@@ -153,4 +158,14 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
       }
     },
   );
+}
+
+/** Whether the run's history already ends with its `finish` event. */
+async function endAlreadyStored(context: LoopContext, runId: string): Promise<boolean> {
+  const length = await context.records.historyLength(runId);
+  if (length === 0) {
+    return false;
+  }
+  const [last] = await context.pubsub().getHistory(streamTopic(runId), length - 1);
+  return last?.type === "finish";
 }
