@@ -6,7 +6,8 @@ import { z } from "zod";
 // A bank agent whose one tool needs approval: each run waits for a decision, then answers "Done.".
 // Test support only.
 
-const transfer = createTool({
+/** A tool that moves money once approved. */
+export const transfer: ReturnType<typeof createTool> = createTool({
   id: "transfer",
   description: "Moves money",
   inputSchema: z.object({ amount: z.number() }),

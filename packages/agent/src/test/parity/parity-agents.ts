@@ -5,6 +5,7 @@ import { createTool } from "@mastra/core/tools";
 import { type ScriptTurn, scriptedModel } from "@mastra/inngest-testing/model";
 import { Memory } from "@mastra/memory";
 import { z } from "zod";
+import { transfer } from "../bank-agent.ts";
 
 // The agents of the parity harness: the same factory builds the plain agent, the durable agent's
 // wrapped agent, and the worker process's copy, so every side runs the same tools and script.
@@ -25,14 +26,6 @@ const clock = createTool({
   description: "The time",
   inputSchema: z.object({}),
   execute: async () => ({ time: "12:00" }),
-});
-
-const transfer = createTool({
-  id: "transfer",
-  description: "Moves money",
-  inputSchema: z.object({ amount: z.number() }),
-  requireApproval: true,
-  execute: async ({ amount }) => ({ moved: amount }),
 });
 
 const ask = createTool({
