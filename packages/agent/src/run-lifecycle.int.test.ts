@@ -80,7 +80,8 @@ it("observe() of a run whose history is gone ends at once with OFFSET_EXPIRED, o
   const redis = await startRedis();
   const cache = new RedisStreamCache({ url: redis.url });
   const inngest = new Inngest({ id: "lifecycle-shared", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
-  const shared = createInngestAgent({ agent: brief(), inngest, cache });
+  // An agent id of its own: one event name per agent, and every served app with it would run the run.
+  const shared = createInngestAgent({ agent: brief(), inngest, cache, id: "brief-shared" });
   new Mastra({ agents: { brief: shared }, logger: false });
   try {
     await world.serve(inngest, shared.getInngestFunctions());
@@ -122,8 +123,8 @@ it("a run that fails reaches its failed record while its error event cannot be p
   const transport = new ErrorsLostPubSub();
   const cache = new InMemoryStreamCache();
   const inngest = new Inngest({ id: "lifecycle-outage", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
-  const caller = createInngestAgent({ agent: brief(), inngest, pubsub: transport, cache });
-  const worker = createInngestAgent({ agent: brief(), inngest, pubsub: transport, cache });
+  const caller = createInngestAgent({ agent: brief(), inngest, pubsub: transport, cache, id: "brief-outage" });
+  const worker = createInngestAgent({ agent: brief(), inngest, pubsub: transport, cache, id: "brief-outage" });
   new Mastra({ agents: { brief: caller }, logger: false });
   new Mastra({ agents: { brief: worker }, logger: false });
   await world.serve(inngest, worker.getInngestFunctions());
