@@ -8,12 +8,15 @@ import { startRedis } from "@mastra/inngest-testing";
 import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Redis } from "ioredis";
 import { createChaosCaller } from "./chaos-topology.ts";
+import { beforeDeadline, settledBefore } from "./deadline.ts";
 import { dumpViolatingRuns } from "./debug-dump.ts";
 import { driveRun, type RunResult } from "./drive-run.ts";
 import { DroppingPubSub } from "./dropping-pubsub.ts";
 import { executionViolations, readExecutions } from "./execution-invariants.ts";
 import { type FaultKind, FaultLog } from "./fault-log.ts";
 import { type FaultPace, runFaultSchedule } from "./fault-schedule.ts";
+import { collectHangEvidence, type HangSources } from "./hang-evidence.ts";
+import { formatHangReport } from "./hang-report.ts";
 import { type MemoryReport, memoryViolations, watchMemory } from "./memory-watch.ts";
 import { createRandom } from "./random.ts";
 import { retentionViolations } from "./retention-check.ts";
@@ -62,21 +65,31 @@ export interface ChaosReport {
   startFailures: Record<string, number>;
   /** Redis channels some connection still subscribes to once every run ended and every observer left. */
   subscribedChannels: number;
+  /** Runs that did not end within the bound (each has a report among the violations). */
+  hungRuns: number;
   violations: string[];
 }
 
 /** A run and what its own invariants found. */
 interface CheckedRun {
   result: RunResult;
+  /** Its violations, the hang report included. */
   violations: string[];
+  /** The report of a run that did not end in time. */
+  hangReport?: string;
 }
 
 /**
  * Checks a run as soon as it ended, and keeps its history and observers' events only when it broke
- * an invariant: a long suite holds thousands of runs, and the memory bound is the product's.
+ * an invariant: a long suite holds thousands of runs, and the memory bound is the product's. A run
+ * that did not end gets its hang report too, read now, while its record and history are still kept.
  */
-function checkRun(result: RunResult): CheckedRun {
+async function checkRun(result: RunResult, sources: HangSources): Promise<CheckedRun> {
   const violations = runViolations(result);
+  if (result.endedAt === undefined) {
+    const hangReport = formatHangReport(await collectHangEvidence(sources, result));
+    return { result, violations: [...violations, hangReport], hangReport };
+  }
   if (violations.length > 0) {
     return { result, violations };
   }
@@ -89,6 +102,15 @@ function checkRun(result: RunResult): CheckedRun {
  * records) by 360: ten seconds and four minutes, so the suite sees keys expire.
  */
 const retentionDivisor = 360;
+/** How long after the last run's deadline its driver may take to return (its grace for decisions and observers, and more), in ms. */
+const laneGraceMs = 30_000;
+/** How long the fault schedule may take to stop once told: a Redis restart in progress finishes first, in ms. */
+const scheduleStopMs = 60_000;
+/** How long the retention check may take past the retention it waits for, in ms. */
+const retentionCheckGraceMs = 120_000;
+/** How long each part of the topology may take to close, in ms. */
+const closeBoundMs = 15_000;
+
 /** The engine's clock: retry backoff 15 s, 30 s, 1 min... becomes 0.75 s, 1.5 s, 3 s... */
 const engineTimeScale = 0.05;
 
@@ -133,6 +155,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
     );
     const faultEnd = Date.now() + options.faultMs;
     let next = 0;
+    const inFlight = new Set<RunResult>();
     const context = {
       caller,
       observers,
@@ -140,46 +163,69 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
       faults,
       limits: options.limits ?? {},
       runBoundMs: options.runBoundMs,
+      inFlight,
     };
+    const sources = { cache: caller.cache, observers, engine, faults, runBoundMs: options.runBoundMs };
     const progress = setInterval(() => {
       log(`[chaos] ${checked.length} runs done, faults ${JSON.stringify(faults.counts())}`);
     }, 30_000);
     const lane = async (): Promise<void> => {
       while (Date.now() < faultEnd) {
         const runId = `r${options.seed}-${next++}`;
-        checked.push(checkRun(await driveRun(context, runId, random.fork(runId))));
+        checked.push(await checkRun(await driveRun(context, runId, random.fork(runId)), sources));
       }
     };
     const lanes = Array.from({ length: options.concurrentRuns }, lane);
     await new Promise((resolve) => setTimeout(resolve, options.faultMs));
     stopFaults.abort();
-    await schedule;
-    log(`[chaos] faults stopped; waiting for ${options.concurrentRuns} runs in flight`);
-    await Promise.all(lanes);
+    await beforeDeadline(schedule, Date.now() + scheduleStopMs, "the fault schedule to stop");
+    log(`[chaos] faults stopped; waiting for ${inFlight.size} runs in flight`);
+    // Every run's driver returns by its deadline, each of its waits being bounded; a driver still
+    // out after that is a wait the bounds missed, reported with where it waits rather than waited on.
+    const lanesEnded = await settledBefore(Promise.all(lanes), faultEnd + options.runBoundMs + laneGraceMs);
     clearInterval(progress);
-    const results = checked.map((run) => run.result);
-    const subscribedChannels = ((await admin.call("PUBSUB", "CHANNELS")) as string[]).length;
+    if (!lanesEnded) {
+      log(`[chaos] ${inFlight.size} run drivers still out ${laneGraceMs / 1000} s after their deadline`);
+      for (const result of [...inFlight]) {
+        const hangReport = formatHangReport(await collectHangEvidence(sources, result));
+        checked.push({ result, violations: [hangReport], hangReport });
+      }
+    }
+    // A driver that returns after this point is not checked again.
+    const final = [...checked];
+    const results = final.map((run) => run.result);
+    const hangReports = final.flatMap((run) => run.hangReport ?? []);
+    for (const report of hangReports) {
+      log(`[chaos] seed ${options.seed}, a run that did not end:\n${report}`);
+    }
+    const channels = admin.call("PUBSUB", "CHANNELS") as Promise<string[]>;
+    const subscribedChannels = (await beforeDeadline(channels, Date.now() + closeBoundMs, "PUBSUB CHANNELS")).length;
     log(`[chaos] ${results.length} runs ended after ${Math.round((Date.now() - startedAt) / 1000)} s; checking`);
     faults.record("live-event-drop", "", dropping.dropped);
     const memoryReport = memory.report();
     const executed = readExecutions(executionsLog);
     const executions = executionViolations(results, executed, faults);
     if (options.debugDirectory !== undefined) {
-      const broken = checked.filter(
+      const broken = final.filter(
         (run) =>
           run.violations.length > 0 ||
           executions.violations.some((violation) => violation.startsWith(`${run.result.plan.runId}/`)),
       );
       dumpViolatingRuns(options.debugDirectory, broken, engine, executed, faults);
     }
+    const retention = {
+      terminalTtlMs: Math.round(3_600_000 / retentionDivisor),
+      recordTtlMs: Math.round(86_400_000 / retentionDivisor),
+      waitForRecords: options.waitForRecords,
+    };
     const violations = [
-      ...checked.flatMap((run) => run.violations),
+      ...final.flatMap((run) => run.violations),
       ...executions.violations,
-      ...(await retentionViolations(admin, results, {
-        terminalTtlMs: Math.round(3_600_000 / retentionDivisor),
-        recordTtlMs: Math.round(86_400_000 / retentionDivisor),
-        waitForRecords: options.waitForRecords,
-      })),
+      ...(await beforeDeadline(
+        retentionViolations(admin, results, retention),
+        Date.now() + retention.terminalTtlMs + retention.recordTtlMs + retentionCheckGraceMs,
+        "the retention check",
+      )),
       ...memoryViolations(memoryReport),
     ];
     log(`[chaos] checked after ${Math.round((Date.now() - startedAt) / 1000)} s`);
@@ -194,17 +240,20 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
       repeatedAfterFault: executions.repeatedAfterFault,
       memory: memoryReport,
       subscribedChannels,
+      hungRuns: hangReports.length,
       startFailures: countBy(results.flatMap((result) => result.startFailures)),
       violations,
     };
   } finally {
-    await observers.close().catch(() => {});
-    await observerCache.close().catch(() => {});
-    await caller.close().catch(() => {});
-    await workers.close();
+    // A close that hangs must not hide what the suite found: each gets a bound.
+    const closeBy = (): number => Date.now() + closeBoundMs;
+    await settledBefore(observers.close(), closeBy());
+    await settledBefore(observerCache.close(), closeBy());
+    await settledBefore(caller.close(), closeBy());
+    await settledBefore(workers.close(), closeBy());
     admin.disconnect();
-    await engine.close();
-    await redis.kill();
+    await settledBefore(engine.close(), closeBy());
+    await settledBefore(redis.kill(), closeBy());
     rmSync(directory, { recursive: true, force: true });
   }
 }

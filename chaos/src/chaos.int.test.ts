@@ -33,7 +33,7 @@ it(
         `(${report.repeatedAfterFault} repeated after a fault); heap ${megabytes(report.memory.baselineHeap)} warmed up, ` +
         `${megabytes(report.memory.peakHeap)} peak, ${megabytes(report.memory.finalHeap)} at the end, rss ${megabytes(report.memory.peakRss)} peak; ` +
         `${report.subscribedChannels} channels still subscribed; failed starts ${JSON.stringify(report.startFailures)}; ` +
-        `${report.violations.length} violations`,
+        `${report.hungRuns} runs did not end; ${report.violations.length} violations`,
     );
     expect(report.violations, `seed ${seed}: invariants violated (replay with CHAOS_SEED=${seed})`).toEqual([]);
     for (const kind of faultKinds) {

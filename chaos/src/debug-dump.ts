@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Event } from "@mastra/core/events";
 import type { DevServer } from "@mastra/inngest-dev-server";
+import { describeEvent } from "./describe-event.ts";
 import type { RunResult } from "./drive-run.ts";
 import type { ToolExecution } from "./execution-invariants.ts";
 import type { FaultLog } from "./fault-log.ts";
@@ -48,17 +48,4 @@ export function dumpViolatingRuns(
     };
     writeFileSync(join(directory, `${result.plan.runId}.json`), JSON.stringify(summary, null, 1));
   }
-}
-
-function describeEvent(event: Event): string {
-  const producer = (event as { producer?: { stepId: string; attempt: number; sequence: number } }).producer;
-  const chunk = event.data as { type?: string; payload?: { text?: string; toolCallId?: string } } | undefined;
-  return [
-    event.index,
-    event.type,
-    producer === undefined ? "-" : `${producer.stepId}@${producer.attempt}#${producer.sequence}`,
-    event.type === "chunk" ? chunk?.type : "",
-    chunk?.payload?.text ?? chunk?.payload?.toolCallId ?? "",
-    new Date(event.createdAt).toISOString().slice(11, 23),
-  ].join(" ");
 }

@@ -6,6 +6,7 @@ import type { DevServer } from "@mastra/inngest-dev-server";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { ChaosCaller } from "./chaos-topology.ts";
 import { type ProjectableChunk, projectChunk } from "./chunk-projection.ts";
+import { beforeDeadline } from "./deadline.ts";
 import { type ExpectedOutcome, expectedOutcome } from "./expected-outcome.ts";
 import type { FaultLog } from "./fault-log.ts";
 import type { Random } from "./random.ts";
@@ -38,6 +39,8 @@ export interface RunResult {
   startFailures: string[];
   /** Errors the suite could not attribute to a fault it injects (kept for the report). */
   problems: string[];
+  /** What the driver waits for right now (a call, a stream, the engine), for the report of a hang. */
+  waits: string[];
 }
 
 /** What a run needs from the suite. */
@@ -50,7 +53,17 @@ export interface RunContext {
   limits: WorkloadLimits;
   /** How long a run may take, start to end, before it counts as hanging. */
   runBoundMs: number;
+  /** Runs whose driver has not returned yet: each is added when it starts and removed when it returns. */
+  inFlight: Set<RunResult>;
 }
+
+/**
+ * How long past the run's deadline the driver waits for its decisions and observers, which stop by
+ * themselves at the deadline but may be inside a retry pause or an unsubscribe then, in ms.
+ */
+const settleGraceMs = 15_000;
+/** How long after its end a run's history and replay may still be read (its history is kept ten seconds), in ms. */
+const afterEndReadMs = 5_000;
 
 /** Codes that mean the decision is already in: a suspension seen twice, or decided already. */
 const settledCodes: readonly string[] = [
@@ -65,10 +78,9 @@ const settledCodes: readonly string[] = [
  * and go. Then it reads the history and a replay while they are kept (one retention period).
  */
 export async function driveRun(context: RunContext, runId: string, random: Random): Promise<RunResult> {
-  const { caller, engine } = context;
   const startedAt = Date.now();
   const deadline = startedAt + context.runBoundMs;
-  let plan = planRun(random.fork("plan"), runId, context.limits);
+  const plan = planRun(random.fork("plan"), runId, context.limits);
   const result: RunResult = {
     plan,
     expected: expectedOutcome(plan),
@@ -80,7 +92,38 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
     startFailures: [],
     resumes: [],
     problems: [],
+    waits: [],
   };
+  context.inFlight.add(result);
+  try {
+    return await driveStarted(context, result, random, deadline);
+  } finally {
+    context.inFlight.delete(result);
+  }
+}
+
+/**
+ * Settles as `work` does, within the run's deadline, and keeps `what` in `result.waits` meanwhile:
+ * no wait of the driver is unbounded, and a report of a hang names the one it was in.
+ */
+async function bounded<Value>(result: RunResult, deadline: number, work: Promise<Value>, what: string): Promise<Value> {
+  result.waits.push(what);
+  try {
+    return await beforeDeadline(work, deadline, what);
+  } finally {
+    result.waits.splice(result.waits.indexOf(what), 1);
+  }
+}
+
+async function driveStarted(
+  context: RunContext,
+  result: RunResult,
+  random: Random,
+  deadline: number,
+): Promise<RunResult> {
+  const { caller, engine } = context;
+  let plan = result.plan;
+  const runId = plan.runId;
   // stream() claims the run id before it sends anything; a claim whose reply a fault lost leaves the
   // id taken, so a start that failed is retried under a new id (the plan's words follow the id).
   let started: Awaited<ReturnType<typeof caller.agent.stream>> | undefined;
@@ -91,10 +134,12 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
       result.expected = expectedOutcome(plan);
     }
     try {
-      started = await caller.agent.stream(planMessage(plan), {
-        runId: plan.runId,
-        maxSteps: plan.iterations.length + 2,
-      });
+      started = await bounded(
+        result,
+        deadline,
+        caller.agent.stream(planMessage(plan), { runId: plan.runId, maxSteps: plan.iterations.length + 2 }),
+        "stream()",
+      );
     } catch (error) {
       result.startFailures.push(MastraInngestError.isInstance(error) ? error.code : String(error));
       if (Date.now() > deadline) {
@@ -128,7 +173,7 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
       const stopReading = setTimeout(() => void reader.cancel().catch(() => {}), Math.max(0, deadline - Date.now()));
       try {
         for (;;) {
-          const { done, value } = await reader.read();
+          const { done, value } = await bounded(result, deadline, reader.read(), "the caller's stream");
           if (done) {
             break;
           }
@@ -145,7 +190,7 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
       if (terminalChunk(result.callerTypes.at(-1)) || Date.now() >= deadline) {
         break;
       }
-      await Promise.all(decisions);
+      await bounded(result, deadline + settleGraceMs, Promise.all(decisions), "the decisions");
       current = continuations.length > read ? continuations.at(-1) : undefined;
       read = continuations.length;
     }
@@ -153,26 +198,42 @@ export async function driveRun(context: RunContext, runId: string, random: Rando
   } catch (error) {
     result.problems.push(`the caller's stream failed: ${String(error)}`);
   }
-  await Promise.all(decisions);
+  await bounded(result, deadline + settleGraceMs, Promise.all(decisions), "the decisions").catch((error: unknown) => {
+    result.problems.push(String(error));
+  });
   if (engineRun !== undefined) {
-    const run = await engine
-      .waitForRun(engineRun.id, { timeoutMs: Math.max(1, deadline - Date.now()) })
-      .catch(() => engine.run(engineRun.id));
+    const run = await bounded(
+      result,
+      deadline,
+      engine.waitForRun(engineRun.id, { timeoutMs: Math.max(1, deadline - Date.now()) }),
+      "the engine to end the run",
+    ).catch(() => engine.run(engineRun.id));
     result.engineStatus = run?.status;
   }
   if (result.callerEnded && result.engineStatus !== undefined && result.engineStatus !== "Running") {
     result.endedAt = Date.now();
-    result.log = await untilDone(() => context.observers.getHistory(streamTopic(plan.runId)), deadline);
-    result.replay = await untilDone(async () => {
+    // A run that ended just before its deadline still gets its history read, within its retention.
+    const readDeadline = Math.max(deadline, result.endedAt + afterEndReadMs);
+    result.log = await untilDone(
+      () => bounded(result, readDeadline, context.observers.getHistory(streamTopic(plan.runId)), "the history"),
+      readDeadline,
+    );
+    const replay = async (): Promise<string[]> => {
       const replay = await caller.agent.observe(plan.runId, { offset: 0 });
       const projected: string[] = [];
       for await (const chunk of replay.fullStream as unknown as AsyncIterable<ProjectableChunk>) {
         projected.push(...projectChunk(chunk));
       }
       return projected;
-    }, deadline);
+    };
+    result.replay = await untilDone(() => bounded(result, readDeadline, replay(), "observe() from 0"), readDeadline);
   }
-  result.segments = await Promise.all(observing);
+  result.segments = await bounded(result, deadline + settleGraceMs, Promise.all(observing), "the observers").catch(
+    (error: unknown) => {
+      result.problems.push(String(error));
+      return [];
+    },
+  );
   crash?.remove();
   result.crashed = (crash?.triggered ?? 0) > 0;
   if (result.crashed) {
@@ -201,10 +262,15 @@ async function decide(
   const approved = call.decision === "approve";
   while (Date.now() < deadline) {
     try {
-      const resumed = await context.caller.agent.resume(
-        result.plan.runId,
-        approved ? { approved } : { approved, reason: "denied by the plan" },
-        { toolCallId },
+      const resumed = await bounded(
+        result,
+        deadline,
+        context.caller.agent.resume(
+          result.plan.runId,
+          approved ? { approved } : { approved, reason: "denied by the plan" },
+          { toolCallId },
+        ),
+        `resume(${toolCallId})`,
       );
       continuations.push(resumed);
       result.resumes.push(`${toolCallId} +${Date.now() - result.startedAt} ok`);

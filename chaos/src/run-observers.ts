@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Event } from "@mastra/core/events";
 import { streamTopic } from "@mastra/inngest-core";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
+import { beforeDeadline } from "./deadline.ts";
 import type { FaultLog } from "./fault-log.ts";
 import type { Random } from "./random.ts";
 
@@ -37,7 +38,7 @@ export async function observeRun(
   let offset = 0;
   if (random.chance(0.5)) {
     // Within the history so far: an offset past a finished run's end waits for events that never come.
-    const known = await transport.getHistory(topic).catch(() => []);
+    const known = await beforeDeadline(transport.getHistory(topic), deadline, "getHistory()").catch(() => []);
     offset = random.integer(0, Math.max(0, known.length - 1));
   }
   let lastIndex = offset - 1;
@@ -67,7 +68,7 @@ export async function observeRun(
     const leaves = connection < 2 && random.chance(0.5);
     const stayMs = leaves ? random.integer(50, 1_500) : Math.max(0, deadline - Date.now());
     await Promise.race([ended, sleep(stayMs)]);
-    await transport.unsubscribe(topic, callback).catch(() => {});
+    await unsubscribeWithin(transport, topic, callback);
     if (segment.ended || !leaves || Date.now() >= deadline) {
       return segments;
     }
@@ -88,15 +89,28 @@ async function subscribeUntil(
 ): Promise<boolean> {
   while (Date.now() < deadline) {
     try {
-      await transport.subscribeFromOffset(topic, offset, callback);
+      await beforeDeadline(transport.subscribeFromOffset(topic, offset, callback), deadline, "subscribeFromOffset()");
       return true;
     } catch {
       // A failed subscription may have delivered part of the replay: start the connection over.
-      await transport.unsubscribe(topic, callback).catch(() => {});
+      await unsubscribeWithin(transport, topic, callback);
       segment.events.length = 0;
       segment.ended = false;
       await sleep(200);
     }
   }
   return false;
+}
+
+/** How long an unsubscribe may take, in ms: past it the observer leaves anyway, as a client would. */
+const unsubscribeBoundMs = 5_000;
+
+async function unsubscribeWithin(
+  transport: CachingPubSub,
+  topic: string,
+  callback: (event: Event) => void,
+): Promise<void> {
+  await beforeDeadline(transport.unsubscribe(topic, callback), Date.now() + unsubscribeBoundMs, "unsubscribe()").catch(
+    () => {},
+  );
 }
