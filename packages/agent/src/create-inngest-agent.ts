@@ -16,6 +16,7 @@ import { forwardToAgent } from "./internal/agent-proxy.ts";
 import { AgentRuntime } from "./internal/agent-runtime.ts";
 import { runUntilIdle, type StartRun } from "./internal/core-durable/index.ts";
 import { guardedPubSub } from "./internal/guarded-pubsub.ts";
+import { type LoopAgentMembers, loopAgentMembers } from "./internal/loop-agent-members.ts";
 import { createLoopFunction } from "./internal/loop-function.ts";
 import { observeRun } from "./internal/observe-run.ts";
 import { prepareOnly } from "./internal/prepare-run.ts";
@@ -77,7 +78,7 @@ export function createInngestAgent<TAgent extends AnyAgent>(
     return startRun(runtime, messages, options);
   }
 
-  const members: InngestAgentMembers<AnyAgent> & { [marker]: true } = {
+  const members: InngestAgentMembers<AnyAgent> & LoopAgentMembers & { [marker]: true } = {
     id,
     name: runtime.name,
     agent,
@@ -142,6 +143,7 @@ export function createInngestAgent<TAgent extends AnyAgent>(
     __setMastra(instance: Mastra) {
       runtime.setMastra(instance);
     },
+    ...loopAgentMembers(agent),
     getDurableWorkflows: () => [],
     recover: async () => {},
     recoverActiveRuns: async (): Promise<InngestAgentRecoveryResult> => ({ recovered: [], succeeded: 0, failed: 0 }),

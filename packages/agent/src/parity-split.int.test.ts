@@ -24,7 +24,9 @@ import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 const scenarios = parityScenarios.filter((scenario) => scenario.split);
 const chosen = process.env.CI
   ? scenarios.filter((scenario) =>
-      ["tools", "approval approved", "suspend and resume", "tool error"].includes(scenario.name),
+      ["tools", "approval approved", "suspend and resume", "tool error", "processor retries", "raw chunks"].includes(
+        scenario.name,
+      ),
     )
   : scenarios;
 

@@ -3,12 +3,19 @@ import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { NonRetriableError } from "inngest";
 import { type Compacted, compactLLMOutput } from "./compact-outputs.ts";
 import { type CoreSteps, publishChunk, type RunInput, type TripwireData } from "./core-durable/index.ts";
+import { type LLMCallScope, runInLLMCall } from "./llm-call-scope.ts";
 import type { DurableStep, LoopContext } from "./loop-context.ts";
+import { processorDecision } from "./processor-retries.ts";
+import { decidedLLMOutput, decidedStepFinish } from "./processor-retry-output.ts";
+import { restoreRawChunk } from "./raw-chunks.ts";
 import type { StepPublisher } from "./step-publisher.ts";
 import { packageName } from "./stream-input.ts";
 
-/** The input of one LLM call: the run input with this iteration's state and the steps so far. */
-export type LLMInput = RunInput & Pick<BaseIterationState, "accumulatedSteps">;
+/**
+ * The input of one LLM call: the run input with this iteration's state, the steps so far, and how
+ * many times an output processor sent this step back already.
+ */
+export type LLMInput = RunInput & Pick<BaseIterationState, "accumulatedSteps"> & { processorRetryCount?: number };
 
 /** One LLM call of the loop, as the step `llm:<index>` memoizes it. */
 export function runLLMPhase(options: {
@@ -63,9 +70,25 @@ export function runLLMPhase(options: {
     if (index === 0 && input.tripwire !== undefined && !callerHere) {
       return compactLLMOutput(await stopAtTripwire(publisher, runId, input.tripwire, llmInput), base);
     }
+    const scope: LLMCallScope = {
+      retryCount: llmInput.processorRetryCount ?? 0,
+      maxRetries: input.options?.maxProcessorRetries,
+    };
+    // Core publishes the step's `step-finish` after the output processors ran, so what they
+    // decided is known by then.
+    publisher.rewriteChunks((published) => {
+      const chunk = restoreRawChunk(published);
+      const decision = processorDecision(scope);
+      return decision === undefined ? chunk : decidedStepFinish(chunk, decision);
+    });
     // The step gets its own copy: the delta is taken against the list as it was before the step.
-    const output = await steps.llm(environment, { ...llmInput, messageListState: structuredClone(base) });
-    return compactLLMOutput(withoutProviderRequest(output), base);
+    const output = await runInLLMCall(scope, () =>
+      steps.llm(environment, { ...llmInput, messageListState: structuredClone(base) }),
+    );
+    const decision = processorDecision(scope);
+    const decided =
+      decision === undefined ? output : decidedLLMOutput({ output, decision, retryCount: scope.retryCount, base });
+    return compactLLMOutput(withoutProviderRequest(decided), base);
   });
 }
 

@@ -92,6 +92,7 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
       let iteration: BaseIterationState = initialIterationState(input);
       const maxSteps = input.options?.maxSteps ?? 5;
       let ended = false;
+      let processorRetryCount = 0;
       try {
         for (let index = 0; index < maxSteps; index++) {
           const llmInput: LLMInput = {
@@ -101,9 +102,12 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             state: iteration.state ?? input.state,
             stepIndex: index,
             accumulatedSteps: iteration.accumulatedSteps,
+            processorRetryCount,
           };
           const llmMemo = await runLLMPhase({ context, durable, steps, index, input, llmInput });
           const llm = expandLLMOutput(llmMemo, llmInput.messageListState);
+          // Counts retries of one step only: the plain loop starts again at zero after a step it accepted.
+          processorRetryCount = llm.processorRetryCount ?? 0;
           const toolResults: DurableToolCallOutput[] = await runToolPhase({
             agentId,
             runId,

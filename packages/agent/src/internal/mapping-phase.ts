@@ -39,9 +39,10 @@ export async function runMappingPhase(options: {
     if (output.stepResult?.isContinued && (await shouldStopEarly(runId, iteration, output))) {
       // Decided inside the step and memoized, so every replay follows the same path.
       mapped = { ...output, stepResult: { ...output.stepResult, isContinued: false } };
-    } else if (output.stepResult?.isContinued && index + 1 < maxSteps) {
-      // The next iteration answers in a new assistant message, as the plain loop does; the id is
-      // random, so it is made inside this step and memoized with its output.
+    } else if (output.stepResult?.isContinued && output.stepResult.reason !== "retry" && index + 1 < maxSteps) {
+      // The next iteration answers in a new assistant message, as the plain loop does (a retried
+      // step answers again in the same one); the id is random, so it is made inside this step and
+      // memoized with its output.
       const mastra = environment.mastra;
       const list = new MessageList({ generateMessageId: mastra?.generateId?.bind(mastra) }).deserialize(
         output.messageListState,

@@ -1,9 +1,10 @@
 import { MessageList } from "@mastra/core/agent";
 import type { Event } from "@mastra/core/events";
-import { type ChunkType, MastraModelOutput } from "@mastra/core/stream";
+import type { ChunkType, MastraModelOutput } from "@mastra/core/stream";
 import { streamTopic } from "@mastra/inngest-core";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { InngestAgentCallbacks } from "../inngest-agent-options.ts";
+import { RunModelOutput } from "./run-model-output.ts";
 import { ON_CHUNK_TYPES, toError } from "./run-output-rules.ts";
 import { RUN_WAITING_EVENT_TYPE } from "./run-waiting.ts";
 
@@ -78,11 +79,16 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
     settings.onEnd?.(reason);
   };
 
-  const handleChunk = async (chunk: { type: string; payload?: { text?: string; error?: unknown } }) => {
+  const handleChunk = async (chunk: {
+    type: string;
+    payload?: { text?: string; error?: unknown; stepResult?: { reason?: string } };
+  }) => {
     if (chunk.type === "step-start") {
       stepText = "";
     } else if (chunk.type === "text-delta") {
       stepText += chunk.payload?.text ?? "";
+    } else if (chunk.type === "step-finish") {
+      output.stepEnded(stepText, chunk.payload?.stepResult?.reason === "retry");
     }
     enqueue(chunk);
     if (ON_CHUNK_TYPES.has(chunk.type) && (chunk.type !== "raw" || includeRawChunks)) {
@@ -103,6 +109,8 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
         await handleChunk(data as { type: string });
         break;
       case "step-start":
+        // Core publishes a step's start as an event of its own, not as a chunk.
+        stepText = "";
         if (typeof data?.type === "string") {
           enqueue(data);
         }
@@ -201,7 +209,7 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
 
   const messageList =
     settings.messageList ?? new MessageList({ threadId: settings.threadId, resourceId: settings.resourceId });
-  const output = new MastraModelOutput<OUTPUT>({
+  const output: RunModelOutput<OUTPUT> = new RunModelOutput<OUTPUT>({
     model: { modelId: settings.model.modelId, provider: settings.model.provider, version: "v3" },
     stream,
     messageList,
@@ -216,7 +224,7 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
         : {
             // The plain agent's rule: no onFinish for a run that failed, waits for a decision or was
             // aborted; otherwise with the run id and the response messages.
-            onFinish: (async (payload: { finishReason?: string }, context: unknown) => {
+            onFinish: (async (payload: { finishReason?: string; text?: string }, context: unknown) => {
               if (
                 payload.finishReason === "error" ||
                 payload.finishReason === "suspended" ||
@@ -225,8 +233,9 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
                 return;
               }
               const messages = messageList.get.response.aiV5.model();
+              const text = output.keptText ?? payload.text;
               await (callbacks.onFinish as (payload: object, context: unknown) => unknown)(
-                { ...payload, runId, messages },
+                { ...payload, text, runId, messages },
                 context,
               );
             }) as never,

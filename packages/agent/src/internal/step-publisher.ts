@@ -1,6 +1,13 @@
 import type { Event, EventCallback, PubSub as PubSubType, SubscribeOptions } from "@mastra/core/events";
 import { PubSub } from "@mastra/core/events";
 
+/** A chunk as core publishes it on the run's topic. */
+export interface StreamChunk {
+  type: string;
+  payload?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
 /**
  * The PubSub a core step publishes through: it stamps every event with the producer key (this
  * step's id, the Inngest attempt, and a sequence number), so the stream cache stores a repeated
@@ -16,6 +23,7 @@ export class StepPublisher extends PubSub {
   readonly #answeredCalls = new Set<string>();
   #holdSuspended = false;
   #sequence = 0;
+  #rewriteChunk: ((chunk: StreamChunk) => StreamChunk) | undefined;
 
   constructor(target: PubSubType, stepId: string, attempt: number) {
     super();
@@ -42,6 +50,14 @@ export class StepPublisher extends PubSub {
     }
   }
 
+  /**
+   * Rewrites each chunk the step publishes from now on, before it is stored: for what the step
+   * learns only after core made the chunk (a retry an output processor asked for).
+   */
+  rewriteChunks(rewrite: (chunk: StreamChunk) => StreamChunk): void {
+    this.#rewriteChunk = rewrite;
+  }
+
   /** Whether the step dispatched the tool call `toolCallId` as a background task. */
   dispatchedToBackground(toolCallId: string): boolean {
     return this.#backgroundCalls.has(toolCallId);
@@ -54,9 +70,14 @@ export class StepPublisher extends PubSub {
 
   override async publish(
     topic: string,
-    event: Omit<Event, "id" | "createdAt">,
+    published: Omit<Event, "id" | "createdAt">,
     options?: { localOnly?: boolean },
   ): Promise<void> {
+    const rewrite = this.#rewriteChunk;
+    const event =
+      rewrite !== undefined && published.type === "chunk" && typeof published.data?.type === "string"
+        ? { ...published, data: rewrite(published.data as StreamChunk) }
+        : published;
     const requestsDecision =
       event.type === "suspended" ||
       ((event.data as { type?: string } | undefined)?.type ?? "").match(/^tool-call-(approval|suspended)$/) !== null;

@@ -13,6 +13,9 @@ import type { RequestContext } from "@mastra/core/request-context";
 import type { AnyAgent, InngestAgentStreamOptions } from "../../inngest-agent-options.ts";
 import type { InngestAgentStreamResult } from "../../inngest-agent-types.ts";
 
+import { withRawChunksInList } from "../loop-agent-members.ts";
+import { withProcessorRetries } from "../processor-retries.ts";
+import { withRawChunks } from "../raw-chunks.ts";
 import type { CallerEntryFields, RunInput } from "./run-input.ts";
 
 // The one place where this package calls `@mastra/core/agent/durable`. Core's durable pieces are
@@ -64,6 +67,10 @@ export async function prepareRun(options: {
 export function registerCallerRun(runId: string, prepared: PreparationResult, abortController: AbortController): void {
   const entry: RunRegistryEntry & CallerEntryFields = {
     ...prepared.registryEntry,
+    // Inside an LLM call of the loop, these do what the plain loop does (see llm-call-scope.ts).
+    model: withRawChunks(prepared.registryEntry.model),
+    modelList: withRawChunksInList(prepared.registryEntry.modelList),
+    outputProcessors: withProcessorRetries(prepared.registryEntry.outputProcessors),
     messageList: prepared.messageList,
     abortController,
     abortSignal: abortController.signal,

@@ -80,25 +80,4 @@ export const parityAllowances: readonly ParityAllowance[] = [
       ),
     })),
   },
-  {
-    id: "raw-chunks",
-    reason:
-      "`includeRawChunks: true` streams no `raw` chunks: core's durable LLM step does not pass the provider's raw parts on",
-    normalize: onPlain(["raw chunks"], (observation) => ({
-      ...observation,
-      segments: observation.segments.map((segment) => ({
-        ...segment,
-        chunkTypes: segment.chunkTypes.filter((type) => type !== "raw"),
-        callbacks: segment.callbacks.filter((call) => call !== "onChunk:raw"),
-      })),
-    })),
-  },
-  {
-    id: "processor-retries",
-    reason:
-      "an output processor's retry request (`abort(reason, { retry: true })` in `processOutputStep`) ends the run with a `tripwire` chunk: core's durable LLM step has no retry path for it, so `maxProcessorRetries` does not apply",
-    // Nothing of the two runs compares: one retries three times, the other stops at the first.
-    normalize: (observation, _side, scenario) =>
-      scenario.name === "processor retries" ? { segments: [], modelCalls: 0 } : observation,
-  },
 ];

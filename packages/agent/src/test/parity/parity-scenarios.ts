@@ -156,6 +156,14 @@ export const parityScenarios: readonly ParityScenario[] = [
     prompt: "Hi",
     options: { maxProcessorRetries: 2 },
     interaction: { kind: "none" },
+    split: true,
+  },
+  {
+    name: "processor retries exhausted",
+    agent: { script: [{ text: "Never good enough." }], retryUntilCall: 3 },
+    prompt: "Hi",
+    options: { maxProcessorRetries: 1 },
+    interaction: { kind: "none" },
     split: false,
   },
   {
