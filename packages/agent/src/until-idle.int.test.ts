@@ -53,8 +53,7 @@ async function chunkTypes(stream: ReadableStream<unknown>): Promise<string[]> {
       types.push(chunk.type === "text-delta" ? `text:${chunk.payload?.text ?? ""}` : chunk.type);
     }
   }
-  // The durable stream also carries the provider's response metadata (see the README).
-  return types.filter((type) => type !== "response-metadata");
+  return types;
 }
 
 describe("stream({ untilIdle })", () => {

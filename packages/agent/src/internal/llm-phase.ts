@@ -77,6 +77,10 @@ export function runLLMPhase(options: {
     // Core publishes the step's `step-finish` after the output processors ran, so what they
     // decided is known by then.
     publisher.rewriteChunks((published) => {
+      // The plain loop keeps the provider's response metadata to itself (its step results carry it).
+      if (published.type === "response-metadata") {
+        return undefined;
+      }
       const chunk = restoreRawChunk(published);
       const decision = processorDecision(scope);
       return decision === undefined ? chunk : decidedStepFinish(chunk, decision);

@@ -249,5 +249,11 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
           }),
     },
   });
+  const structuredOutput = settings.outputOptions?.structuredOutput as
+    | { schema?: unknown; model?: unknown }
+    | undefined;
+  if (structuredOutput?.schema !== undefined && structuredOutput.model === undefined) {
+    output.structuresText();
+  }
   return { output, cleanup, ready };
 }

@@ -23,7 +23,7 @@ export class StepPublisher extends PubSub {
   readonly #answeredCalls = new Set<string>();
   #holdSuspended = false;
   #sequence = 0;
-  #rewriteChunk: ((chunk: StreamChunk) => StreamChunk) | undefined;
+  #rewriteChunk: ((chunk: StreamChunk) => StreamChunk | undefined) | undefined;
 
   constructor(target: PubSubType, stepId: string, attempt: number) {
     super();
@@ -51,10 +51,11 @@ export class StepPublisher extends PubSub {
   }
 
   /**
-   * Rewrites each chunk the step publishes from now on, before it is stored: for what the step
-   * learns only after core made the chunk (a retry an output processor asked for).
+   * Rewrites each chunk the step publishes from now on, before it is stored, or leaves it out
+   * (`undefined`): for what core streams differently from the plain loop, and what the step learns
+   * only after core made the chunk (a retry an output processor asked for).
    */
-  rewriteChunks(rewrite: (chunk: StreamChunk) => StreamChunk): void {
+  rewriteChunks(rewrite: (chunk: StreamChunk) => StreamChunk | undefined): void {
     this.#rewriteChunk = rewrite;
   }
 
@@ -74,10 +75,14 @@ export class StepPublisher extends PubSub {
     options?: { localOnly?: boolean },
   ): Promise<void> {
     const rewrite = this.#rewriteChunk;
-    const event =
-      rewrite !== undefined && published.type === "chunk" && typeof published.data?.type === "string"
-        ? { ...published, data: rewrite(published.data as StreamChunk) }
-        : published;
+    let event = published;
+    if (rewrite !== undefined && published.type === "chunk" && typeof published.data?.type === "string") {
+      const data = rewrite(published.data as StreamChunk);
+      if (data === undefined) {
+        return;
+      }
+      event = { ...published, data };
+    }
     const requestsDecision =
       event.type === "suspended" ||
       ((event.data as { type?: string } | undefined)?.type ?? "").match(/^tool-call-(approval|suspended)$/) !== null;

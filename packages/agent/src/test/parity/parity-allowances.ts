@@ -28,15 +28,6 @@ function onPlain(
  */
 export const parityAllowances: readonly ParityAllowance[] = [
   {
-    id: "response-metadata",
-    reason:
-      "core's durable LLM step forwards the provider's `response-metadata` part of each LLM call, which the plain loop keeps to itself",
-    normalize: onDurable("every", (segment) => ({
-      ...segment,
-      chunkTypes: segment.chunkTypes.filter((type) => type !== "response-metadata"),
-    })),
-  },
-  {
     id: "abort-during-tool",
     reason:
       "an abort while a tool runs cancels the run on Inngest at once: the stream ends `abort, finish` without the tool's `tool-result`, where the plain loop waits for the tool to return first",
@@ -67,17 +58,6 @@ export const parityAllowances: readonly ParityAllowance[] = [
     normalize: onDurable(["model error"], (segment) => ({
       ...segment,
       usage: { status: "resolved", value: { inputTokens: undefined, outputTokens: undefined, totalTokens: undefined } },
-    })),
-  },
-  {
-    id: "structured-output-order",
-    reason:
-      "with `structuredOutput`, `object-result` comes after `step-finish, finish`: the caller's output makes it from the run's text at the end, as core's durable step does not run the structuring processor in the loop",
-    normalize: onDurable(["structured output"], (segment) => ({
-      ...segment,
-      chunkTypes: [...segment.chunkTypes.filter((type) => type !== "object-result")].flatMap((type) =>
-        type === "step-finish" && segment.chunkTypes.includes("object-result") ? ["object-result", type] : [type],
-      ),
     })),
   },
 ];
