@@ -9,8 +9,8 @@ const section = readme.slice(readme.indexOf("## Differences from the plain `agen
 const rows = new Map(
   [...section.matchAll(/^\| `([a-z-]+)` \| (.+) \|$/gm)].map((match) => [match[1] as string, match[2] as string]),
 );
-/** Rows pinned elsewhere: a retried step (durability.int.test.ts), the idle loop (until-idle.int.test.ts), forwarding. */
-const pinnedElsewhere = ["retried-step", "until-idle-order", "generate"];
+/** Rows pinned elsewhere: a retried step (durability.int.test.ts), forwarding. */
+const pinnedElsewhere = ["retried-step", "generate"];
 
 describe("the README's differences from agent.stream()", () => {
   it("lists every allowance of the parity harness with its reason", () => {

@@ -31,6 +31,7 @@ describe.each(["checkpoint", "classic"] as const)("parity with the plain agent.s
     new Mastra({
       agents: Object.fromEntries([...durableAgents].map(([name, durable]) => [agentId(name), durable])),
       storage: new InMemoryStore(),
+      backgroundTasks: { enabled: true },
       logger: false,
     });
     plainMastra = new Mastra({
@@ -41,6 +42,7 @@ describe.each(["checkpoint", "classic"] as const)("parity with the plain agent.s
         ]),
       ),
       storage: new InMemoryStore(),
+      backgroundTasks: { enabled: true },
       logger: false,
     });
     await world.serve(

@@ -122,7 +122,7 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             step,
             pubsub: context.pubsub,
           });
-          const mapped = await runMappingPhase({ durable, steps, index, maxSteps, input, iteration, llm, toolResults });
+          const mapped = await runMappingPhase({ durable, steps, index, input, iteration, llm, toolResults });
           iteration = nextIterationState(iteration, mapped);
           if (!mapped.stepResult?.isContinued) {
             break;

@@ -1,4 +1,3 @@
-import { MessageList } from "@mastra/core/agent";
 import type {
   BaseIterationState,
   DurableAgenticExecutionOutput,
@@ -11,19 +10,19 @@ import type { DurableStep } from "./loop-context.ts";
 
 /**
  * The mapping step `map:<index>`: core's mapping of the LLM output and tool results into the next
- * iteration's state, the caller's early stop (`stopWhen`, abort), and the next message id.
+ * iteration's state, and the caller's early stop (`stopWhen`, abort). The next iteration answers in
+ * the same assistant message, as the plain loop's does.
  */
 export async function runMappingPhase(options: {
   durable: DurableStep;
   steps: CoreSteps;
   index: number;
-  maxSteps: number;
   input: RunInput;
   iteration: BaseIterationState;
   llm: DurableLLMStepOutput;
   toolResults: DurableToolCallOutput[];
 }): Promise<DurableAgenticExecutionOutput> {
-  const { durable, steps, index, maxSteps, input, iteration, llm, toolResults } = options;
+  const { durable, steps, index, input, iteration, llm, toolResults } = options;
   const runId = input.runId;
   const inputs = { toolResults, toolCalls: llm.toolCalls };
   const memo = await durable(`map:${index}`, async (_publisher, environment) => {
@@ -39,16 +38,6 @@ export async function runMappingPhase(options: {
     if (output.stepResult?.isContinued && (await shouldStopEarly(runId, iteration, output))) {
       // Decided inside the step and memoized, so every replay follows the same path.
       mapped = { ...output, stepResult: { ...output.stepResult, isContinued: false } };
-    } else if (output.stepResult?.isContinued && output.stepResult.reason !== "retry" && index + 1 < maxSteps) {
-      // The next iteration answers in a new assistant message, as the plain loop does (a retried
-      // step answers again in the same one); the id is random, so it is made inside this step and
-      // memoized with its output.
-      const mastra = environment.mastra;
-      const list = new MessageList({ generateMessageId: mastra?.generateId?.bind(mastra) }).deserialize(
-        output.messageListState,
-      );
-      const messageId = list.rotateResponseMessageId();
-      mapped = { ...output, messageId, messageListState: list.serialize() };
     }
     return compactMappingOutput(mapped, llm.messageListState, inputs);
   });

@@ -19,10 +19,55 @@ describe("message list deltas", () => {
     };
     const delta = diffMessageList(base, next);
     expect(delta).toEqual({
-      messages: { messages: { removed: [], upserts: [message("b", "two, edited"), message("c", "three")] } },
+      messages: {
+        messages: {
+          removed: [],
+          upserts: [message("c", "three")],
+          patches: [
+            {
+              id: "b",
+              patch: {
+                fields: {
+                  content: { fields: { parts: { items: { 0: { fields: { text: { set: "two, edited" } } } } } } },
+                },
+              },
+            },
+          ],
+        },
+      },
       newResponseMessages: { append: ["c"] },
     });
     expect(applyMessageListDelta(base, delta)).toEqual(next);
+  });
+
+  it("carries a message that grew by parts as its new parts, leaving the base's message as it was", () => {
+    const grown = {
+      ...message("b", "two"),
+      content: { parts: [{ type: "text", text: "two" }, { type: "step-start" }, { type: "text", text: "more" }] },
+    };
+    const next = { ...base, messages: [message("a", "one"), grown] };
+    const delta = diffMessageList(base, next);
+    expect(delta.messages).toEqual({
+      messages: {
+        removed: [],
+        upserts: [],
+        patches: [
+          {
+            id: "b",
+            patch: {
+              fields: {
+                content: {
+                  fields: { parts: { items: {}, append: [{ type: "step-start" }, { type: "text", text: "more" }] } },
+                },
+              },
+            },
+          },
+        ],
+      },
+    });
+    const before = structuredClone(base);
+    expect(applyMessageListDelta(base, delta)).toEqual(next);
+    expect(base).toEqual(before);
   });
 
   it("is empty when nothing changed", () => {

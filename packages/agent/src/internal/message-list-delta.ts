@@ -11,15 +11,30 @@ export type MessageListDelta = Record<string, FieldChange>;
  */
 export type FieldChange = { unset: true } | { set: unknown } | { append: unknown[] } | { messages: MessagesChange };
 
-/** Messages are matched by id: the new and changed ones travel whole, the others by reference. */
+/**
+ * Messages are matched by id: new ones travel whole, changed ones as a patch of their JSON (an
+ * assistant message grows by parts with every step of a run, and travels by its new parts only),
+ * the others by reference.
+ */
 export interface MessagesChange {
   /** Ids of the base's messages that are gone. */
   removed: string[];
-  /** Messages that are new or differ from the base's message of the same id. */
+  /** Messages that are new. */
   upserts: Array<{ id: string }>;
+  /** Changes to the base's messages of the same id. */
+  patches?: Array<{ id: string; patch: ValuePatch }>;
   /** The final order of ids, only when it is not "the base's order, then the new ones". */
   order?: string[];
 }
+
+/**
+ * How one JSON value became another: replaced, an array's changed items and new tail (a tool
+ * call's part turns into its result, the step's parts follow), or an object's changed fields.
+ */
+export type ValuePatch =
+  | { set: unknown }
+  | { items: Record<string, ValuePatch>; append?: unknown[] }
+  | { fields: Record<string, ValuePatch>; unset?: string[] };
 
 type Serialized = Record<string, unknown>;
 
@@ -80,8 +95,13 @@ function diffMessages(previous: Array<{ id: string }>, next: Array<{ id: string 
   const before = new Map(previous.map((message) => [message.id, message]));
   const nextIds = new Set(next.map((message) => message.id));
   const removed = previous.filter((message) => !nextIds.has(message.id)).map((message) => message.id);
-  const upserts = next.filter((message) => !sameJson(before.get(message.id), message));
-  const change: MessagesChange = { removed, upserts };
+  const upserts = next.filter((message) => !before.has(message.id));
+  const patches = next.flatMap((message) => {
+    const previousMessage = before.get(message.id);
+    const patch = previousMessage === undefined ? undefined : diffJson(previousMessage, message);
+    return patch === undefined ? [] : [{ id: message.id, patch }];
+  });
+  const change: MessagesChange = { removed, upserts, ...(patches.length === 0 ? {} : { patches }) };
   const expectedOrder = [
     ...previous.filter((message) => nextIds.has(message.id)).map((message) => message.id),
     ...next.filter((message) => !before.has(message.id)).map((message) => message.id),
@@ -103,11 +123,73 @@ function applyMessages(previous: Array<{ id: string }>, change: MessagesChange):
     }
     byId.set(message.id, message);
   }
+  for (const { id, patch } of change.patches ?? []) {
+    byId.set(id, applyPatch(byId.get(id), patch) as { id: string });
+  }
   const order = change.order ?? [
     ...previous.filter((message) => !removed.has(message.id)).map((message) => message.id),
     ...appended,
   ];
   return order.map((id) => byId.get(id) as { id: string });
+}
+
+/** The patch that turns `previous` into `next` (both JSON), or undefined when they are the same. */
+function diffJson(previous: unknown, next: unknown): ValuePatch | undefined {
+  if (sameJson(previous, next)) {
+    return undefined;
+  }
+  if (Array.isArray(previous) && Array.isArray(next)) {
+    if (next.length < previous.length) {
+      return { set: next };
+    }
+    const items: Record<string, ValuePatch> = {};
+    previous.forEach((item, index) => {
+      const patch = diffJson(item, next[index]);
+      if (patch !== undefined) {
+        items[index] = patch;
+      }
+    });
+    const tail = next.slice(previous.length);
+    return { items, ...(tail.length === 0 ? {} : { append: tail }) };
+  }
+  if (isPlainObject(previous) && isPlainObject(next)) {
+    const fields: Record<string, ValuePatch> = {};
+    for (const [key, value] of Object.entries(next)) {
+      const patch = diffJson(previous[key], value);
+      if (patch !== undefined) {
+        fields[key] = patch;
+      }
+    }
+    const unset = Object.keys(previous).filter((key) => !Object.hasOwn(next, key));
+    return { fields, ...(unset.length === 0 ? {} : { unset }) };
+  }
+  return { set: next };
+}
+
+/** `value` with a patch applied; `value` itself is left as it was. */
+function applyPatch(value: unknown, patch: ValuePatch): unknown {
+  if ("set" in patch) {
+    return patch.set;
+  }
+  if ("items" in patch) {
+    const items = [...(Array.isArray(value) ? value : [])];
+    for (const [index, itemPatch] of Object.entries(patch.items)) {
+      items[Number(index)] = applyPatch(items[Number(index)], itemPatch);
+    }
+    return [...items, ...(patch.append ?? [])];
+  }
+  const result: Record<string, unknown> = { ...(isPlainObject(value) ? value : {}) };
+  for (const key of patch.unset ?? []) {
+    delete result[key];
+  }
+  for (const [key, fieldPatch] of Object.entries(patch.fields)) {
+    result[key] = applyPatch(result[key], fieldPatch);
+  }
+  return result;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date);
 }
 
 function isMessageArray(value: unknown): value is Array<{ id: string }> {

@@ -63,10 +63,22 @@ const slow = createTool({
   },
 });
 
+const research = createTool({
+  id: "research",
+  description: "Researches a topic in the background",
+  inputSchema: z.object({ topic: z.string() }),
+  background: { enabled: true },
+  execute: async ({ topic }) => {
+    // Long enough for the first run to end before the task does, as with real research.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return { topic, finding: `${topic} are fine` };
+  },
+});
+
 /** How a parity agent is built. */
 export interface ParityAgentSpec {
   script: readonly ScriptTurn[];
-  tools?: Array<"weather" | "clock" | "transfer" | "ask" | "broken" | "slow">;
+  tools?: Array<"weather" | "clock" | "transfer" | "ask" | "broken" | "slow" | "research">;
   /** Milliseconds before each stream part of the model. */
   delayMs?: number;
   /** The model fails every call. */
@@ -78,7 +90,7 @@ export interface ParityAgentSpec {
   memory?: boolean;
 }
 
-const toolsById = { weather, clock, transfer, ask, broken, slow };
+const toolsById = { weather, clock, transfer, ask, broken, slow, research };
 
 /** Counts a model call of the agent `id` in this process, and tells `onModelCall`. */
 function countCall(id: string, onModelCall: ((id: string) => void) | undefined): void {

@@ -60,4 +60,20 @@ export const parityAllowances: readonly ParityAllowance[] = [
       usage: { status: "resolved", value: { inputTokens: undefined, outputTokens: undefined, totalTokens: undefined } },
     })),
   },
+  {
+    id: "until-idle-order",
+    reason:
+      "with `untilIdle`, `background-task-running` may come before the run's `background-task-started` (the task manager's chunks are merged as they arrive), and a background call's `tool-result` skips `toolPayloadTransform`",
+    // Where the task manager's chunk lands depends on timing on both sides: neither keeps it.
+    normalize: (observation, _side, scenario) =>
+      scenario.name === "untilIdle"
+        ? {
+            ...observation,
+            segments: observation.segments.map((segment) => ({
+              ...segment,
+              chunkTypes: segment.chunkTypes.filter((type) => type !== "background-task-running"),
+            })),
+          }
+        : observation,
+  },
 ];

@@ -119,9 +119,14 @@ export async function observeSegment(
     usage,
     object,
     toolCalls: project(toolCalls, (chunk) => [chunk.payload?.toolName, chunk.payload?.args]),
-    toolResults: project(toolResults, (chunk) => chunk.payload?.result),
+    toolResults: project(toolResults, (chunk) => withoutTaskIds(chunk.payload?.result)),
     callbacks: recorder.calls.splice(0),
   };
+}
+
+/** A background dispatch's acknowledgement names a task id each run draws at random. */
+function withoutTaskIds(result: unknown): unknown {
+  return typeof result === "string" ? result.replace(/Task ID: [0-9a-f-]{36}/g, "Task ID: <task>") : result;
 }
 
 type ToolChunk = { payload?: { toolName?: string; args?: unknown; result?: unknown } };

@@ -199,4 +199,20 @@ export const parityScenarios: readonly ParityScenario[] = [
     interaction: { kind: "none" },
     split: true,
   },
+  {
+    name: "untilIdle",
+    agent: {
+      script: [
+        { toolCalls: [{ toolName: "research", args: { topic: "tides" } }] },
+        { text: "Started the research." },
+        { text: "Tides are fine." },
+      ],
+      tools: ["research"],
+      memory: true,
+    },
+    prompt: "Research tides",
+    options: { untilIdle: true, memory: { thread: "idle-thread", resource: "parity-user" } },
+    interaction: { kind: "none" },
+    split: false,
+  },
 ];
