@@ -398,7 +398,7 @@ describe("the packed tarballs of @mastra/inngest, installed outside the workspac
     expect(result, `tsc failed:\n${result.stdout}\n${result.stderr}`).toMatchObject({ code: 0 });
   }, 150_000);
 
-  it("streams, ends and calls back as the plain agent.stream(): abort, suspension, callbacks", async () => {
+  it("streams, ends and calls back as the plain agent.stream(): abort, suspension, callbacks, raw chunks, processor retries, structured output", async () => {
     const result = await run(process.execPath, ["stream-parity.mjs"], {
       cwd: project,
       env: environment,
@@ -409,12 +409,23 @@ describe("the packed tarballs of @mastra/inngest, installed outside the workspac
       .split("\n")
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as { row: string; plain: unknown; durable: unknown });
-    expect(rows.map(({ row }) => row)).toEqual(["abort", "suspension", "callbacks"]);
+    expect(rows.map(({ row }) => row)).toEqual([
+      "abort",
+      "suspension",
+      "callbacks",
+      "rawChunks",
+      "processorRetries",
+      "structuredOutput",
+    ]);
     for (const { row, plain, durable } of rows) {
       expect(durable, row).toEqual(plain);
     }
     expect(rows[0]?.plain).toMatchObject({ last: ["abort", "finish"], finishReason: "aborted", onAbort: true });
     expect(rows[1]?.plain).toMatchObject({ last: "tool-call-approval", finishReason: "suspended" });
+    const [rawChunks, processorRetries, structured] = rows.slice(3).map(({ plain }) => plain as { types: string[] });
+    expect(rawChunks?.types).toContain("raw");
+    expect(processorRetries).toMatchObject({ modelCalls: 3, text: "Third time lucky." });
+    expect(structured?.types.slice(-3)).toEqual(["object-result", "step-finish", "finish"]);
   }, 120_000);
 
   it("resolves every entry point of @mastra/inngest to its built files", async () => {
