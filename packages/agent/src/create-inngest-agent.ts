@@ -22,7 +22,7 @@ import { observeRun } from "./internal/observe-run.ts";
 import { prepareOnly } from "./internal/prepare-run.ts";
 import { resumeRun } from "./internal/resume-run.ts";
 import { abortOwnedRun, createRunToken, deleteOwnedRun } from "./internal/run-admin.ts";
-import { resumeForServer } from "./internal/server-members.ts";
+import { recoverRun, resumeForServer } from "./internal/server-members.ts";
 import { startRun } from "./internal/start-run.ts";
 import { assertMessages, normalizeMemory, packageName } from "./internal/stream-input.ts";
 
@@ -145,7 +145,7 @@ export function createInngestAgent<TAgent extends AnyAgent>(
     },
     ...loopAgentMembers(agent),
     getDurableWorkflows: () => [],
-    recover: async () => {},
+    recover: (runId, options = {}) => recoverRun(runtime, runId, options),
     recoverActiveRuns: async (): Promise<InngestAgentRecoveryResult> => ({ recovered: [], succeeded: 0, failed: 0 }),
     [marker]: true,
   };

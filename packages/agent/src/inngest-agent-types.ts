@@ -162,8 +162,16 @@ export interface InngestAgentMembers<TAgent extends AnyAgent = AnyAgent> {
   getDurableWorkflows(): [];
   /** Sets the Mastra instance (once); Mastra calls it when the agent is registered. */
   __setMastra(mastra: Mastra): void;
-  /** Inngest recovers its runs itself: nothing to do. */
-  recover(runId: string): Promise<void>;
+  /**
+   * What Mastra's `recover` route calls for an orphaned run. Inngest re-drives a run whose process
+   * went away by itself, so nothing is re-driven here: this streams the run from its start (its
+   * history, then live), with the owner rule of `observe()`. Mastra's route passes no identity, so
+   * through it an owned run is refused; the owner observes it instead.
+   */
+  recover(
+    runId: string,
+    options?: InngestAgentRunAccessOptions & { abortSignal?: AbortSignal },
+  ): Promise<InngestAgentStreamResult<AgentOutput<TAgent>>>;
   /** Inngest recovers its runs itself: nothing to do. */
   recoverActiveRuns(): Promise<InngestAgentRecoveryResult>;
 }

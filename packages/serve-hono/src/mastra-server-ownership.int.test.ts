@@ -51,6 +51,15 @@ describe("Mastra's server with auth, in front of a durable agent", () => {
     }
   });
 
+  it("recover: the route passes no identity, so no one reads an owned run's history through it", async () => {
+    const { runId } = await startAs("user-a");
+    for (const user of ["user-a", "user-b"]) {
+      const response = await post("recover", { runId }, user);
+      expect(response.status, user).not.toBe(200);
+      expect(await response.text()).not.toContain("tool-call-approval");
+    }
+  });
+
   it("approve-tool-call and decline-tool-call: another user gets 403, the owner decides the waiting call", async () => {
     const approved = await startAs("user-a");
     expect((await post("approve-tool-call", approved, "user-b")).status).toBe(403);

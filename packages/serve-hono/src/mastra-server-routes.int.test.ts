@@ -38,4 +38,13 @@ describe("Mastra's server without auth, in front of a durable agent", () => {
     expect(approval.status).toBe(200);
     expect(((await approval.json()) as { text?: string }).text).toBe("Done.");
   });
+
+  it("recover streams an unowned run from its start: Inngest re-drives the run itself", async () => {
+    const { runId } = await served.startAs();
+    const recovered = await served.post("recover", { runId });
+    expect(recovered.status).toBe(200);
+    const text = await recovered.text();
+    expect(text).toContain('"start"');
+    expect(text).toContain("tool-call-approval");
+  });
 });

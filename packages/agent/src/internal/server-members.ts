@@ -1,6 +1,7 @@
-import type { ServerResumeOptions } from "../inngest-agent-options.ts";
+import type { InngestAgentRunAccessOptions, ServerResumeOptions } from "../inngest-agent-options.ts";
 import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
+import { observeRun } from "./observe-run.ts";
 import { resumeRun } from "./resume-run.ts";
 
 /**
@@ -18,4 +19,23 @@ export function resumeForServer(
     ...(options.requestContext === undefined ? {} : { requestContext: options.requestContext }),
     ...(options.memory?.resource === undefined ? {} : { resourceId: options.memory.resource }),
   });
+}
+
+/**
+ * Mastra's `recover` route for a durable run: the run from its start, with the owner rule of
+ * `observe()`; Inngest re-drives the run itself. The stream ends when the route's request does.
+ */
+export async function recoverRun(
+  runtime: AgentRuntime,
+  runId: string,
+  options: InngestAgentRunAccessOptions & { abortSignal?: AbortSignal },
+): Promise<InngestAgentStreamResult<unknown>> {
+  const { abortSignal, ...access } = options;
+  const result = await observeRun<unknown>(runtime, runId, { ...access, offset: 0 });
+  if (abortSignal?.aborted) {
+    result.cleanup();
+  } else {
+    abortSignal?.addEventListener("abort", () => result.cleanup(), { once: true });
+  }
+  return result;
 }
