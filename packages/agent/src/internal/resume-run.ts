@@ -5,6 +5,7 @@ import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
 import { resumeEventName } from "./agent-events.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
+import { priorOutputState } from "./prior-output-state.ts";
 import { selectPendingResume } from "./resume-checks.ts";
 import { authorizeRun } from "./run-access.ts";
 import { abortOwnedRun } from "./run-admin.ts";
@@ -44,10 +45,14 @@ export async function resumeRun<OUTPUT>(
     );
   }
   const offset = (history.at(-1)?.index ?? -1) + 1;
+  const messageId = randomUUID();
+  const model = await runtime.modelInfo();
   const stream = await openRunStream<OUTPUT>(runtime, runId, {
-    messageId: randomUUID(),
-    model: await runtime.modelInfo(),
+    messageId,
+    model,
     offset,
+    // As the plain agent's resumed output, this one goes on from the stream so far.
+    priorState: await priorOutputState(history, { runId, messageId, model }),
     callbacks: options,
     endsAtWaiting: (data) => endsStreamAt(data, target),
     threadId: record?.threadId,

@@ -4,6 +4,7 @@ import type { ChunkType, MastraModelOutput } from "@mastra/core/stream";
 import { streamTopic } from "@mastra/inngest-core";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { InngestAgentCallbacks } from "../inngest-agent-options.ts";
+import type { OutputState } from "./prior-output-state.ts";
 import { RunModelOutput } from "./run-model-output.ts";
 import { ON_CHUNK_TYPES, toError } from "./run-output-rules.ts";
 import { RUN_WAITING_EVENT_TYPE } from "./run-waiting.ts";
@@ -27,6 +28,8 @@ export interface RunOutputSettings<OUTPUT> {
    * Whether the stream ends at this waiting event of the run (its data); every one ends it when absent.
    */
   endsAtWaiting?: ((data: unknown) => boolean | Promise<boolean>) | undefined;
+  /** The output state to continue from (a resumed run's, see {@link priorOutputState}). */
+  priorState?: OutputState | undefined;
   /** Called once the stream ended: the run finished, failed or was aborted, or it waits for a decision. */
   onEnd?: (reason: "ended" | "waiting") => void;
 }
@@ -249,6 +252,10 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
           }),
     },
   });
+  if (settings.priorState !== undefined) {
+    // Before any chunk: the topic's first event is delivered on a later turn.
+    output.deserializeState(settings.priorState);
+  }
   const structuredOutput = settings.outputOptions?.structuredOutput as
     | { schema?: unknown; model?: unknown }
     | undefined;

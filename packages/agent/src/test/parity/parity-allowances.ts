@@ -41,17 +41,6 @@ export const parityAllowances: readonly ParityAllowance[] = [
     })),
   },
   {
-    id: "resumed-tool-calls",
-    reason:
-      "the output of `resume()` lists in `toolCalls` the calls made after the resume; the plain agent's continuation also lists the call it resumed",
-    normalize: onPlain(["approval approved", "approval declined", "suspend and resume"], (observation) => ({
-      ...observation,
-      segments: observation.segments.map((segment, position) =>
-        position === 0 ? segment : { ...segment, toolCalls: { status: "resolved", value: [] } },
-      ),
-    })),
-  },
-  {
     id: "model-error-usage",
     reason:
       "after a model error, `output.usage` counts zero tokens where the plain output has no counts: the loop's usage starts at zero and the failed call reported none",

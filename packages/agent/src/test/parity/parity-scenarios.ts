@@ -79,6 +79,20 @@ export const parityScenarios: readonly ParityScenario[] = [
     split: true,
   },
   {
+    name: "text, then approval",
+    agent: {
+      script: [
+        { text: "Sending it now.", toolCalls: [{ toolName: "transfer", args: { amount: 7 } }] },
+        { text: "Transferred." },
+      ],
+      tools: ["transfer"],
+    },
+    prompt: "Send 7",
+    options: { maxSteps: 5 },
+    interaction: { kind: "approve" },
+    split: false,
+  },
+  {
     name: "approval declined",
     agent: {
       script: [{ toolCalls: [{ toolName: "transfer", args: { amount: 5 } }] }, { text: "Not sent." }],
