@@ -31,6 +31,14 @@ export interface CachingPubSubOptions {
    */
   maxQueuedEvents?: number;
   /**
+   * How many times a batch whose write to the cache (or send to the inner PubSub) failed is tried
+   * again before publishing fails, after 50 ms, 200 ms, 800 ms, then every 2 s. Events carry their
+   * deduplication key, so a retry stores and delivers each event once. While a retry is pending,
+   * `publish()` waits for its outcome. 0 fails at the first error.
+   * @default 3
+   */
+  writeRetries?: number;
+  /**
    * Time to live of a topic's history, refreshed on every append.
    * @default 86_400_000 (24 hours)
    */
@@ -64,8 +72,11 @@ export interface CachingPubSubOptions {
    */
   historyPageSize?: number;
   /**
-   * A subscriber that receives nothing for this long re-reads history past its last index, so a
-   * lost live terminal event cannot leave it waiting forever. 0 turns the re-read off.
+   * The longest a subscriber that receives nothing waits before it re-reads history past its last
+   * index, so a lost live event (the last one above all: no later event reveals the gap) cannot
+   * leave it waiting. The first re-read comes after a sixteenth of this, the next ones after twice
+   * as long each time, up to this value; a new live event, a delivery or a failed re-read starts over.
+   * 0 turns the re-read off.
    * @default 5_000
    */
   idleRecheckMs?: number;
@@ -91,6 +102,7 @@ export function resolveCachingPubSubOptions(options: CachingPubSubOptions): Reso
     batchWindowMs: nonNegative("batchWindowMs", options.batchWindowMs ?? 5),
     maxBatchEvents: positive("maxBatchEvents", options.maxBatchEvents ?? 100),
     maxQueuedEvents: positive("maxQueuedEvents", options.maxQueuedEvents ?? 10_000),
+    writeRetries: nonNegative("writeRetries", options.writeRetries ?? 3),
     ttlMs: positive("ttlMs", options.ttlMs ?? 86_400_000),
     terminalTtlMs: positive("terminalTtlMs", options.terminalTtlMs ?? 3_600_000),
     suspendedTtlMs: positive("suspendedTtlMs", options.suspendedTtlMs ?? 604_800_000),

@@ -7,14 +7,7 @@ import {
   assertValidTopic,
   createKeyLayout,
   ErrorCode,
-  EVENT_BATCH_KIND,
-  type EventBatch,
-  formatProducerKey,
-  fromEnvelope,
-  getNotificationChannel,
   getStreamCacheCapabilities,
-  type IndexedAppendEntry,
-  type IndexedAppendOutcome,
   isTerminalEventType,
   type KeyLayout,
   MastraInngestError,
@@ -22,25 +15,21 @@ import {
   parseRunTopic,
   type StreamEvent,
   type StreamEventEnvelope,
-  toEnvelope,
 } from "@mastra/inngest-core";
 import {
   type CachingPubSubOptions,
   type ResolvedCachingPubSubOptions,
   resolveCachingPubSubOptions,
 } from "./caching-pubsub-options.ts";
+import { cacheFailure } from "./internal/cache-failures.ts";
 import { type CacheWriter, createCacheWriter } from "./internal/cache-writer.ts";
+import { EventWriter, type QueuedEvent } from "./internal/event-writer.ts";
 import { HistoryReader } from "./internal/history-reader.ts";
 import { PublishQueue } from "./internal/publish-queue.ts";
 import { ReplayingSubscription, type SubscriptionStart } from "./internal/replaying-subscription.ts";
 import { TopicFeed } from "./internal/topic-feed.ts";
 
 const packageName = "@mastra/inngest-stream-cache";
-
-interface QueuedEvent {
-  topic: string;
-  envelope: StreamEventEnvelope;
-}
 
 interface Listener {
   subscription: ReplayingSubscription;
@@ -66,12 +55,12 @@ interface Listener {
  */
 export class CachingPubSub extends PubSub {
   readonly #inner: PubSub;
-  readonly #cache: MastraServerCache;
   readonly #options: ResolvedCachingPubSubOptions;
   readonly #layout: KeyLayout;
   readonly #writer: CacheWriter;
   readonly #reader: HistoryReader;
   readonly #crossProcess: boolean;
+  readonly #events: EventWriter;
   readonly #queue: PublishQueue<QueuedEvent>;
   readonly #feeds = new Map<string, Promise<TopicFeed>>();
   readonly #listeners = new Map<string, Map<EventCallback, Listener>>();
@@ -80,17 +69,23 @@ export class CachingPubSub extends PubSub {
   constructor(inner: PubSub, cache: MastraServerCache, options: CachingPubSubOptions = {}) {
     super();
     this.#inner = inner;
-    this.#cache = cache;
     this.#options = resolveCachingPubSubOptions(options);
     this.#layout = createKeyLayout({ keyPrefix: this.#options.keyPrefix });
     this.#writer = createCacheWriter(cache);
     this.#reader = new HistoryReader(cache, this.#options.historyPageSize);
     this.#crossProcess = getStreamCacheCapabilities(cache).crossProcess;
+    this.#events = new EventWriter({
+      inner,
+      cache,
+      writer: this.#writer,
+      layout: this.#layout,
+      options: this.#options,
+    });
     this.#queue = new PublishQueue<QueuedEvent>({
       batchWindowMs: this.#options.batchWindowMs,
       maxBatchEvents: this.#options.batching ? this.#options.maxBatchEvents : 1,
       maxQueuedEvents: this.#options.maxQueuedEvents,
-      write: (items) => this.#write(items),
+      write: (items, retrying) => this.#events.write(items, retrying),
     });
   }
 
@@ -106,11 +101,13 @@ export class CachingPubSub extends PubSub {
 
   /**
    * Queues an event: it is stored with its index and then sent, in publish order. Resolves at once
-   * for ordinary events (a failure surfaces from `flush()` and from the next publishes), and once
-   * stored and sent for terminal events, control messages and when batching is off. Rejects at
-   * once, storing nothing, for an event over `maxEventBytes` (`PAYLOAD_TOO_LARGE`), data that is
-   * not JSON, or after `close()` (`TRANSPORT_CLOSED`). A `producer` field on the event (step id,
-   * attempt, sequence) is kept for deduplication and attempt ordering.
+   * for ordinary events, and once stored and sent for terminal events, control messages and when
+   * batching is off. A failed write is tried again (`writeRetries`); meanwhile publishes wait for
+   * its outcome. Once a write failed for good, `flush()` and every publish until that `flush()`
+   * reject with a `MastraInngestError` that names the cause. Rejects at once, storing nothing, for
+   * an event over `maxEventBytes` (`PAYLOAD_TOO_LARGE`), data that is not JSON, or after `close()`
+   * (`TRANSPORT_CLOSED`). A `producer` field on the event (step id, attempt, sequence) is kept for
+   * deduplication and attempt ordering.
    */
   override async publish(
     topic: string,
@@ -156,7 +153,10 @@ export class CachingPubSub extends PubSub {
   /**
    * Stored events from `offset` (an index, or `'latest'` for the tail), then live ones; resolves
    * once the history has been delivered. An offset older than the history kept first delivers an
-   * `offset-expired` notice; an offset past the end waits for events at that index.
+   * `offset-expired` notice; an offset past the end waits for events at that index. Rejects with a
+   * `MastraInngestError` naming the cause, subscribing nothing, when the history cannot be read;
+   * events it delivered before the failure stay delivered, so subscribe again from the index after
+   * the last one received.
    */
   override async subscribeFromOffset(topic: string, offset: number | "latest", callback: EventCallback): Promise<void> {
     this.#assertOpen();
@@ -258,9 +258,21 @@ export class CachingPubSub extends PubSub {
     // What this process published before subscribing is stored before history is read.
     await this.#queue.settle();
     const listeners = this.#listeners.get(topic) ?? new Map<EventCallback, Listener>();
-    listeners.set(callback, { subscription, feed });
+    const listener: Listener = { subscription, feed };
+    listeners.set(callback, listener);
     this.#listeners.set(topic, listeners);
-    await subscription.start();
+    try {
+      await subscription.start();
+    } catch (error) {
+      // A subscription whose history could not be read would deliver nothing, ever: give the
+      // caller the failure instead, so it can subscribe again.
+      await this.#release(topic, callback, listener);
+      throw cacheFailure(
+        `could not read the history of ${topic} to subscribe from ${String(start)}`,
+        error,
+        "Nothing stays subscribed: subscribe again from the index after the last event received",
+      );
+    }
   }
 
   async #release(topic: string, callback: EventCallback, listener: Listener): Promise<void> {
@@ -283,99 +295,13 @@ export class CachingPubSub extends PubSub {
         inner: this.#inner,
         topic,
         onError: (message, error) => this.#warn(message, error),
-        ...(this.#crossProcess ? {} : { record: (events: StreamEvent[]) => this.#record(topic, events) }),
+        ...(this.#crossProcess ? {} : { record: (events: StreamEvent[]) => this.#events.record(topic, events) }),
       });
       feed = created.open().then(() => created);
       this.#feeds.set(topic, feed);
       feed.catch(() => this.#feeds.delete(topic));
     }
     return feed;
-  }
-
-  /** Stores a batch of queued events per topic, then sends each topic's stored events as one message. */
-  async #write(items: QueuedEvent[]): Promise<void> {
-    const byTopic = new Map<string, StreamEventEnvelope[]>();
-    for (const { topic, envelope } of items) {
-      const group = byTopic.get(topic) ?? [];
-      group.push(envelope);
-      byTopic.set(topic, group);
-    }
-    for (const [topic, envelopes] of byTopic) {
-      // When the cache can announce what it stores on the inner PubSub's channel, storing and
-      // sending are one round trip, and this process sends nothing itself.
-      const notifyChannel = getNotificationChannel(this.#inner, this.#cache, topic);
-      const outcomes = await this.#append(topic, envelopes, notifyChannel);
-      const stored: StreamEventEnvelope[] = [];
-      let refused = 0;
-      outcomes.forEach((outcome, position) => {
-        if (outcome.status === "appended" || outcome.status === "duplicate") {
-          if (outcome.status === "appended" && outcome.marker !== undefined) {
-            stored.push(outcome.marker);
-          }
-          // A duplicate is sent again with its stored index: if the first send was lost with a lost
-          // reply, this one delivers it; otherwise subscribers drop it by index.
-          stored.push({ ...(envelopes[position] as StreamEventEnvelope), index: outcome.index });
-        } else if (outcome.status === "limit") {
-          refused++;
-        }
-      });
-      if (stored.length > 0 && notifyChannel === undefined) {
-        const batch: EventBatch = { kind: EVENT_BATCH_KIND, version: 1, events: stored };
-        await this.#inner.publish(topic, { type: EVENT_BATCH_KIND, runId: stored[0]?.runId ?? "", data: batch });
-      }
-      if (refused > 0) {
-        throw new MastraInngestError(
-          `[${packageName}] ${topic} holds ${this.#options.maxEventsPerTopic} events (maxEventsPerTopic); ${refused} event(s) were refused`,
-          { code: ErrorCode.LIMIT_EXCEEDED },
-        );
-      }
-    }
-  }
-
-  /** In a process that keeps its own history, numbers received events into it. */
-  async #record(topic: string, events: StreamEvent[]): Promise<StreamEvent[]> {
-    // Markers are the publisher's; this process's cache makes its own when the new attempt arrives.
-    const received = events.filter((event) => event.type !== ATTEMPT_SUPERSEDED_EVENT_TYPE);
-    const envelopes = received.map((event) => {
-      const { index: _index, ...envelope } = toEnvelope(event);
-      return envelope;
-    });
-    const outcomes = await this.#append(topic, envelopes);
-    const numbered: StreamEvent[] = [];
-    outcomes.forEach((outcome, position) => {
-      const event = received[position] as StreamEvent;
-      if (outcome.status === "appended" || outcome.status === "duplicate") {
-        if (outcome.status === "appended" && outcome.marker !== undefined) {
-          numbered.push(fromEnvelope(outcome.marker));
-        }
-        numbered.push({ ...event, index: outcome.index });
-      }
-    });
-    return numbered;
-  }
-
-  #append(topic: string, envelopes: StreamEventEnvelope[], notifyChannel?: string): Promise<IndexedAppendOutcome[]> {
-    const { ttlMs, terminalTtlMs, suspendedTtlMs, maxEventsPerTopic } = this.#options;
-    const terminal = envelopes.some((envelope) => isTerminalEventType(envelope.type));
-    const suspended = envelopes.some((envelope) => envelope.type === "suspended");
-    const entries: IndexedAppendEntry[] = envelopes.map((envelope) => {
-      const entry: IndexedAppendEntry = {
-        value: envelope,
-        key: envelope.producer === undefined ? `id:${envelope.id}` : formatProducerKey(envelope.producer),
-        exemptFromLimit: isTerminalEventType(envelope.type),
-      };
-      if (envelope.producer !== undefined) {
-        entry.producer = envelope.producer;
-      }
-      return entry;
-    });
-    return this.#writer.append({
-      keys: this.#layout.topic(topic),
-      entries,
-      ttlMs: terminal ? terminalTtlMs : suspended ? Math.max(ttlMs, suspendedTtlMs) : ttlMs,
-      maxEvents: maxEventsPerTopic,
-      ...(notifyChannel === undefined ? {} : { notifyChannel }),
-    });
   }
 
   #assertOpen(): void {

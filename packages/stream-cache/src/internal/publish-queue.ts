@@ -13,15 +13,20 @@ export interface PublishQueueOptions<Item> {
   maxBatchEvents: number;
   /** The most events accepted and not yet written; past it `enqueue` waits for the writes ahead. */
   maxQueuedEvents: number;
-  /** Writes and sends one batch, in order; rejects if any of it failed. */
-  write(items: Item[]): Promise<void>;
+  /**
+   * Writes and sends one batch, in order; rejects if any of it failed for good. Calls `retrying`
+   * when a try failed and it is about to try again.
+   */
+  write(items: Item[], retrying: () => void): Promise<void>;
 }
 
 /**
  * Orders publishes and writes them in batches, one batch at a time: `enqueue` returns without
- * waiting for the network (unless `maxQueuedEvents` are already waiting), and an urgent publish
- * resolves or rejects with its batch. A failed batch puts the queue in a failed state: later publishes reject with the error
- * until `flush()` has reported it, so nothing is sent with a gap behind it.
+ * waiting for the network (unless `maxQueuedEvents` are already waiting, or a write is being tried
+ * again after a failure), and an urgent publish resolves or rejects with its batch. A batch that
+ * failed for good puts the queue in a failed state: what was queued behind it is not written, and
+ * later publishes reject with the error until `flush()` has reported it, so nothing is stored with
+ * a gap behind it.
  */
 export class PublishQueue<Item> {
   readonly #options: PublishQueueOptions<Item>;
@@ -29,6 +34,8 @@ export class PublishQueue<Item> {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
   #failure: { error: unknown } | undefined;
+  /** Whether the batch being written failed once and is being tried again. */
+  #retrying = false;
   /** Events accepted and not yet written (pending or in a batch being written). */
   #unwritten = 0;
 
@@ -41,7 +48,9 @@ export class PublishQueue<Item> {
     // Backpressure: past maxQueuedEvents a publish waits for the batches ahead of it to be written,
     // so a producer faster than the cache cannot make the queue grow without bound. A cache that
     // stops answering fails its write (its own timeout), and the failure rejects the waiters.
-    while (this.#failure === undefined && this.#unwritten >= this.#options.maxQueuedEvents) {
+    // While a failed write is tried again, a publish waits for the outcome too: resolving it at once
+    // would tell the caller its event is on its way when the writes may be failing for good.
+    while (this.#failure === undefined && (this.#retrying || this.#unwritten >= this.#options.maxQueuedEvents)) {
       await this.#drain().catch(() => {});
       await this.#writing;
     }
@@ -97,11 +106,14 @@ export class PublishQueue<Item> {
           }
           return;
         }
-        await this.#options.write(items);
+        await this.#options.write(items, () => {
+          this.#retrying = true;
+        });
       } catch (error) {
         this.#failure ??= { error };
         throw error;
       } finally {
+        this.#retrying = false;
         this.#unwritten -= items.length;
       }
     });

@@ -21,9 +21,23 @@ export interface ReplayingSubscriptionOptions {
   callback: EventCallback;
   start: SubscriptionStart;
   reader: HistoryReader;
-  /** Re-read history after this long without a delivery, in ms; 0 turns the watchdog off. */
+  /** The longest wait without a delivery before history is re-read, in ms; 0 turns the re-read off. */
   idleRecheckMs: number;
   onError(message: string, error: unknown): void;
+}
+
+/** How many re-reads, each after twice the wait of the one before, lead up to `idleRecheckMs`. */
+const quickRechecks = 4;
+
+/**
+ * The wait before the next re-read of history, after `quiet` re-reads found nothing since the last
+ * delivery: `idleRecheckMs` / 16, / 8, / 4, / 2, then `idleRecheckMs`. The last live message of a
+ * stream has no later one to reveal that it was lost, so only a re-read finds it: the first comes
+ * soon after the feed goes quiet, and a long wait (a run waiting for a human) still costs one read
+ * per `idleRecheckMs`.
+ */
+export function recheckDelayMs(idleRecheckMs: number, quiet: number): number {
+  return Math.max(1, Math.round(idleRecheckMs / 2 ** Math.max(0, quickRechecks - quiet)));
 }
 
 /**
@@ -47,6 +61,8 @@ export class ReplayingSubscription {
   #ended = false;
   #work: Promise<void> = Promise.resolve();
   #watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** Re-reads of history since the last delivery or new live event (or the last failed re-read). */
+  #quietRechecks = 0;
 
   constructor(options: ReplayingSubscriptionOptions) {
     this.#options = options;
@@ -59,10 +75,27 @@ export class ReplayingSubscription {
     return this.#nextIndex;
   }
 
-  /** Delivers history from the start offset, then the live events buffered meanwhile. */
+  /**
+   * Delivers history from the start offset, then the live events buffered meanwhile. Rejects when
+   * the history cannot be read: such a subscription would never deliver anything.
+   */
   async start(): Promise<void> {
-    await this.#serialized(() => this.#bootstrap());
-    this.#armWatchdog();
+    let failure: { error: unknown } | undefined;
+    await this.#serialized(async () => {
+      try {
+        await this.#bootstrap();
+      } catch (error) {
+        failure = { error };
+      }
+    });
+    if (failure !== undefined) {
+      this.close();
+      throw failure.error;
+    }
+    // The live events buffered meanwhile; a failure to fill a gap before them is reported, and the
+    // re-read of history recovers what it missed.
+    await this.#serialized(() => this.#drain());
+    this.#restartRechecks();
   }
 
   /** Takes live events from the topic feed. */
@@ -72,6 +105,11 @@ export class ReplayingSubscription {
     }
     this.#pending.push(...events);
     if (this.#bootstrapped) {
+      // A live feed that brings new events is not quiet: re-reading history now would only fetch
+      // what is already arriving (repeats, which carry nothing new, do not count).
+      if (events.some((event) => event.index === undefined || event.index >= this.#nextIndex)) {
+        this.#restartRechecks();
+      }
       void this.#serialized(() => this.#drain());
     }
   }
@@ -115,7 +153,6 @@ export class ReplayingSubscription {
       await this.#fill(undefined);
     }
     this.#bootstrapped = true;
-    await this.#drain();
   }
 
   async #drain(): Promise<void> {
@@ -190,7 +227,7 @@ export class ReplayingSubscription {
     if (this.#closed) {
       return;
     }
-    this.#armWatchdog();
+    this.#restartRechecks();
     try {
       await this.callback(event);
     } catch (error) {
@@ -210,17 +247,35 @@ export class ReplayingSubscription {
     });
   }
 
-  #armWatchdog(): void {
+  /** After a delivery, a new live event or a failed re-read: the next re-read comes soon again. */
+  #restartRechecks(): void {
+    this.#quietRechecks = 0;
+    this.#scheduleRecheck();
+  }
+
+  #scheduleRecheck(): void {
     clearTimeout(this.#watchdog);
     if (!this.#bootstrapped || this.#ended || this.#closed || this.#options.idleRecheckMs <= 0) {
       return;
     }
-    this.#watchdog = setTimeout(() => {
-      void this.#serialized(async () => {
-        await this.#fill(undefined);
-        await this.#drain();
-      }).then(() => this.#armWatchdog());
-    }, this.#options.idleRecheckMs);
+    this.#watchdog = setTimeout(
+      () => void this.#serialized(() => this.#recheck()).then(() => this.#scheduleRecheck()),
+      recheckDelayMs(this.#options.idleRecheckMs, this.#quietRechecks),
+    );
     this.#watchdog.unref?.();
+  }
+
+  async #recheck(): Promise<void> {
+    // Deliveries during the re-read restart the count.
+    this.#quietRechecks++;
+    try {
+      await this.#fill(undefined);
+      await this.#drain();
+    } catch (error) {
+      // A re-read that failed (the cache unreachable for a moment) is tried again soon, not a whole
+      // idleRecheckMs later: what it was looking for may expire meanwhile.
+      this.#quietRechecks = 0;
+      throw error;
+    }
   }
 }
