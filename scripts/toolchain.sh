@@ -65,19 +65,45 @@ toolchain_provision_pnpm() {
   hash -r
 }
 
+# Installs Debian packages with apt-get (through sudo when not root), updating the package lists
+# once when the first attempt fails on lists that are missing or stale.
+toolchain_apt_install() {
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >&2 || {
+    $sudo apt-get update >&2 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >&2
+  }
+}
+
 toolchain_provision_redis() {
   if command -v redis-server >/dev/null 2>&1; then
     return 0
   fi
   toolchain_log "redis-server is missing; installing Debian's redis-server package"
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    sudo="sudo"
-  fi
-  { $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2 || { $sudo apt-get update >&2 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2; }; } || {
+  toolchain_apt_install redis-server || {
     toolchain_log "could not install redis-server; install it yourself (apt-get install -y redis-server, or brew install redis)"
     return 1
   }
+}
+
+# Chromium for the browser tests (examples/chat), which drive it with playwright-core. Not part of
+# toolchain_provision: it is large, and only CI and those who run the browser tests need it. The
+# tests find it through CHROMIUM_PATH, else `chromium` on PATH.
+toolchain_provision_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then
+    return 0
+  fi
+  if command -v chromium >/dev/null 2>&1; then
+    return 0
+  fi
+  toolchain_log "chromium is missing; installing Debian's chromium package for the browser tests"
+  toolchain_apt_install chromium || {
+    toolchain_log "could not install chromium; install it yourself (apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary"
+    return 1
+  }
+  toolchain_log "$(chromium --version 2>/dev/null || echo 'chromium installed')"
 }
 
 toolchain_provision() {
