@@ -11,6 +11,7 @@ export type {
   InngestAgentResumeOptions,
   InngestAgentRunAccessOptions,
   InngestAgentStreamOptions,
+  RunRetention,
   RunTokenOptions,
   RunTokenScope,
   ServerResumeOptions,

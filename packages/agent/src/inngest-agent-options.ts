@@ -28,6 +28,14 @@ export type InngestAgentFunctionOptions = Omit<
   "id" | "triggers" | "cancelOn" | "onFailure" | "batchEvents"
 >;
 
+/** How long a run's keys are kept, in milliseconds. */
+export interface RunRetention {
+  /** The history of a run in progress, after its last event. */
+  activeMs?: number;
+  /** The history of a run that ended (finished, failed, aborted), after its end. */
+  endedMs?: number;
+}
+
 /** Options of `createInngestAgent`. */
 export interface CreateInngestAgentOptions<TAgent extends AnyAgent = AnyAgent> {
   /** The Mastra agent whose loop runs on Inngest. */
@@ -64,6 +72,13 @@ export interface CreateInngestAgentOptions<TAgent extends AnyAgent = AnyAgent> {
    * @default { retries: 3 }
    */
   functionOptions?: InngestAgentFunctionOptions;
+  /**
+   * How long a run's keys in the cache (its stream history, record, claim and decisions) are
+   * kept. The record, claim and decisions always outlive the history, and nothing of a run that
+   * waits for a decision expires before its wait can end. See the README's retention table.
+   * @default activeMs: the cache's default TTL (`RedisStreamCache` `ttlSeconds`, `InMemoryStreamCache` `ttlMs`), else one day; endedMs: one hour, at most activeMs
+   */
+  retention?: RunRetention;
   /**
    * How long a run waits for `resume()` decisions (tool approval, `suspend()`), in milliseconds;
    * then it ends with `RESUME_EXPIRED`. Inngest's plan limit on waits is the ceiling.

@@ -86,6 +86,8 @@ export interface IndexedAppendCache {
   appendIndexed(request: IndexedAppendRequest): Promise<IndexedAppendOutcome[]>;
   /** Keeps the keys for at least `ttlMs` milliseconds from now (never shortens a longer TTL). */
   retain(keys: readonly string[], ttlMs: number): Promise<void>;
+  /** The time to live of keys written without one of their own, in milliseconds. */
+  readonly defaultTtlMs?: number;
 }
 
 const noCapabilities: StreamCacheCapabilities = Object.freeze({
@@ -140,4 +142,24 @@ export function getStreamCacheCapabilities(cache: MastraServerCache): StreamCach
 /** Whether a cache declares and implements {@link IndexedAppendCache}. */
 export function supportsIndexedAppend(cache: MastraServerCache): cache is MastraServerCache & IndexedAppendCache {
   return getStreamCacheCapabilities(cache).indexedAppend;
+}
+
+/**
+ * The time to live a cache gives keys written without one of their own, when it says (this
+ * package's caches do); a run's retention defaults to it.
+ */
+export function getDefaultTtlMs(cache: MastraServerCache): number | undefined {
+  const declared = (cache as Partial<IndexedAppendCache>).defaultTtlMs;
+  return typeof declared === "number" && Number.isFinite(declared) && declared > 0 ? declared : undefined;
+}
+
+/**
+ * Keeps `keys` for at least `ttlMs` from now, on a cache that can (this package's caches); on any
+ * other cache the keys keep the TTL they were written with.
+ */
+export async function retainKeys(cache: MastraServerCache, keys: readonly string[], ttlMs: number): Promise<void> {
+  const candidate = cache as Partial<IndexedAppendCache>;
+  if (typeof candidate.retain === "function") {
+    await candidate.retain(keys, ttlMs);
+  }
 }

@@ -1,11 +1,13 @@
 export {
   type CacheNotifiedPubSub,
+  getDefaultTtlMs,
   getNotificationChannel,
   getStreamCacheCapabilities,
   type IndexedAppendCache,
   type IndexedAppendEntry,
   type IndexedAppendOutcome,
   type IndexedAppendRequest,
+  retainKeys,
   type StreamCacheCapabilities,
   supportsIndexedAppend,
 } from "./cache-capabilities.ts";
@@ -45,10 +47,12 @@ export {
 export {
   formatProducerKey,
   isTerminalEventType,
+  isWaitingEventType,
   type ProducerKey,
   type StreamEvent,
   type StreamEventEnvelope,
   TERMINAL_EVENT_TYPES,
+  WAITING_EVENT_TYPES,
 } from "./stream-event.ts";
 export {
   ATTEMPT_SUPERSEDED_EVENT_TYPE,

@@ -56,6 +56,19 @@ export function isTerminalEventType(type: string): boolean {
   return TERMINAL_EVENT_TYPES.includes(type);
 }
 
+/**
+ * The event types with which a run starts to wait for a decision: core's `suspended`, and
+ * `run-waiting`, which this project's agent publishes once every call that needs a decision asked
+ * for it. Nothing follows them until the wait ends, so the history they close is kept as long as
+ * the wait can last (the stream cache's `suspendedTtlMs`).
+ */
+export const WAITING_EVENT_TYPES: readonly string[] = Object.freeze(["suspended", "run-waiting"]);
+
+/** Whether an event of this type starts its run's wait for a decision. */
+export function isWaitingEventType(type: string): boolean {
+  return WAITING_EVENT_TYPES.includes(type);
+}
+
 /** A producer key as one string, `<attempt>:<sequence>@<stepId>`, for use as a hash field or map key. */
 export function formatProducerKey(producer: ProducerKey): string {
   return `${producer.attempt}:${producer.sequence}@${producer.stepId}`;

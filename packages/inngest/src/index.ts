@@ -9,6 +9,7 @@ export {
   type InngestAgentStreamResult,
   isInngestAgent,
   type PrepareResult,
+  type RunRetention,
 } from "@mastra/inngest-agent";
 export { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 export { createRunSubscriptionToken, InngestPubSub, type InngestPubSubOptions } from "@mastra/inngest-pubsub-realtime";

@@ -63,6 +63,11 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   readonly #readPageSize: number;
   readonly #commandTimeoutMs: number;
 
+  /** The time to live of keys written without one of their own, in milliseconds (`ttlSeconds`). */
+  get defaultTtlMs(): number {
+    return this.#ttlMs;
+  }
+
   constructor(options: RedisStreamCacheOptions) {
     super({ name: "RedisStreamCache" });
     if (options.client === undefined && options.url === undefined) {

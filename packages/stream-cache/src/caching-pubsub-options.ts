@@ -50,8 +50,9 @@ export interface CachingPubSubOptions {
    */
   terminalTtlMs?: number;
   /**
-   * Time to live after a `suspended` event, so a run waiting for a human keeps its history at least
-   * as long as it waits; `retain()` extends it for a known wait.
+   * Time to live after an event with which a run starts to wait for a decision (`suspended`, or
+   * the agent's `run-waiting`: see `WAITING_EVENT_TYPES`), so a run waiting for a human keeps its
+   * history at least as long as it waits; `retain()` extends it for a known wait.
    * @default 604_800_000 (7 days)
    */
   suspendedTtlMs?: number;

@@ -74,6 +74,11 @@ export class InMemoryStreamCache extends MastraServerCache implements IndexedApp
   });
   readonly #entries = new Map<string, Stored>();
   readonly #ttlMs: number;
+
+  /** The time to live of keys written without one of their own, in milliseconds (`ttlMs`). */
+  get defaultTtlMs(): number {
+    return this.#ttlMs;
+  }
   readonly #maxKeys: number;
   readonly #maxListLength: number | undefined;
 

@@ -6,6 +6,7 @@ import type { Inngest } from "inngest";
 import type { AnyAgent, CreateInngestAgentOptions } from "../inngest-agent-options.ts";
 import { CallerRuns } from "./caller-runs.ts";
 import { RunRecords } from "./run-records.ts";
+import { historyRetention, type ResolvedRetention, resolveRetention } from "./run-retention.ts";
 import { resolveRunTokenSecret } from "./run-tokens.ts";
 
 /**
@@ -31,6 +32,7 @@ export class AgentRuntime {
   #mastra: Mastra | undefined;
   #cache: MastraServerCache | undefined;
   #pubsub: CachingPubSub | undefined;
+  #retention: ResolvedRetention | undefined;
 
   constructor(options: CreateInngestAgentOptions, id: string, name: string) {
     this.#options = options;
@@ -39,7 +41,10 @@ export class AgentRuntime {
     this.agent = options.agent;
     this.inngest = options.inngest;
     this.#mastra = options.mastra;
-    this.records = new RunRecords(() => this.cache());
+    this.records = new RunRecords(
+      () => this.cache(),
+      () => this.retention(),
+    );
   }
 
   /** The Mastra instance, once the agent was given one or registered with one. */
@@ -58,9 +63,19 @@ export class AgentRuntime {
     return this.#cache;
   }
 
+  /** How long a run's keys are kept: the option, defaulted from the cache (see run-retention.ts). */
+  retention(): ResolvedRetention {
+    this.#retention ??= resolveRetention(this.#options.retention, this.cache(), this.waitTimeoutMs);
+    return this.#retention;
+  }
+
   /** The stream cache over the transport (the option, else Inngest Realtime on the client). */
   pubsub(): CachingPubSub {
-    this.#pubsub ??= new CachingPubSub(this.#options.pubsub ?? new InngestPubSub(this.inngest), this.cache());
+    this.#pubsub ??= new CachingPubSub(
+      this.#options.pubsub ?? new InngestPubSub(this.inngest),
+      this.cache(),
+      historyRetention(this.retention()),
+    );
     return this.#pubsub;
   }
 

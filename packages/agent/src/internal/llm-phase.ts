@@ -32,6 +32,10 @@ export function runLLMPhase(options: {
   const base = llmInput.messageListState;
   return durable(`llm:${index}`, async (publisher, environment) => {
     const callerHere = context.callerRuns.has(runId);
+    if (index > 0) {
+      // The history is refreshed by every event; the record and claim, by every step.
+      await context.records.keepAlive(runId);
+    }
     if (index === 0) {
       // Only the input of the claim that won runs: a second prepare() of the id, or an event made by
       // hand, is refused here, before the run does anything.

@@ -83,7 +83,8 @@ function retryingStep(
     try {
       return await original.call(processor, { ...args, retryCount: scope.retryCount });
     } catch (error) {
-      if (!(error instanceof TripWire)) {
+      const tripped = error instanceof TripWire;
+      if (!tripped) {
         throw error;
       }
       record(scope, {

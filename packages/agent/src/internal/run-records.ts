@@ -5,7 +5,9 @@ import {
   type PendingResume,
   type RunRecord,
   type RunStatus,
+  retainKeys,
 } from "@mastra/inngest-core";
+import { bookkeepingTtlMs, type ResolvedRetention } from "./run-retention.ts";
 
 /** A decision recorded by `resume()` for one suspension of a tool call. */
 export interface RecordedDecision {
@@ -23,16 +25,16 @@ export interface RunClaimant {
 /** What tells one suspension of a tool call from another: the call, and when it asked. */
 export type SuspensionKey = Pick<PendingResume, "toolCallId" | "requestedAt">;
 
-/** How long a run record is kept, in milliseconds: as long as the stream history's default TTL. */
-const recordTtlMs = 86_400_000;
-
 /** Reads and writes run records in the cache, under the same key layout as the stream history. */
 export class RunRecords {
   readonly #cache: () => MastraServerCache;
+  readonly #retention: () => ResolvedRetention;
   readonly #layout: KeyLayout;
 
-  constructor(cache: () => MastraServerCache, keyPrefix?: string) {
+  /** `retention` says how long each key is kept (see run-retention.ts). */
+  constructor(cache: () => MastraServerCache, retention: () => ResolvedRetention, keyPrefix?: string) {
     this.#cache = cache;
+    this.#retention = retention;
     this.#layout = createKeyLayout(keyPrefix === undefined ? {} : { keyPrefix });
   }
 
@@ -44,7 +46,26 @@ export class RunRecords {
   async claim(runId: string, claimant: RunClaimant): Promise<boolean> {
     const keys = this.#layout.run(runId);
     const index = await this.#cache().listPushIndexed(keys.claimants, keys.claim, { ...claimant });
+    if (index === 0) {
+      // Written with the cache's default TTL; kept as long as the record of a running run.
+      await this.#keep(runId, "running");
+    }
     return index === 0;
+  }
+
+  /**
+   * Keeps a running run's record and claim as long as its phase asks (each LLM step calls it):
+   * its history is refreshed by every event, and these must outlive it.
+   */
+  async keepAlive(runId: string): Promise<void> {
+    await this.#keep(runId, "running");
+  }
+
+  /** Keeps the record and claim (and any other run keys given) for the time `status` asks. */
+  async #keep(runId: string, status: RunStatus, extraKeys: readonly string[] = []): Promise<void> {
+    const keys = this.#layout.run(runId);
+    const ttlMs = bookkeepingTtlMs(this.#retention(), status);
+    await retainKeys(this.#cache(), [keys.record, keys.claim, keys.claimants, ...extraKeys], ttlMs);
   }
 
   /**
@@ -96,7 +117,9 @@ export class RunRecords {
       updatedAt: now,
       ...extra,
     };
-    await this.#cache().set(this.#layout.run(runId).record, record, recordTtlMs);
+    // Exactly the phase's time: a run that ended keeps its record shorter than a running one.
+    await this.#cache().set(this.#layout.run(runId).record, record, bookkeepingTtlMs(this.#retention(), status));
+    await this.#keep(runId, status);
   }
 
   /** Adds a tool call that waits for a decision, and marks the run suspended. */
@@ -122,6 +145,8 @@ export class RunRecords {
   async recordDecision(runId: string, pending: SuspensionKey, decision: RecordedDecision): Promise<boolean> {
     const keys = this.#decisionKeys(runId, pending);
     const index = await this.#cache().listPushIndexed(keys.list, keys.claim, { ...decision });
+    // The run reads the decision when its wait ends, which may be as late as the wait allows.
+    await this.#keep(runId, "suspended", [keys.list, keys.claim]);
     return index === 0;
   }
 

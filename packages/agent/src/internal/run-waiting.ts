@@ -5,7 +5,8 @@ import type { StepPublisher } from "./step-publisher.ts";
 /**
  * The event a run publishes on its stream topic when it starts to wait for decisions (every call
  * that needs one was requested): streams end there, as the plain agent's stream ends at a
- * suspension, while the run itself waits on Inngest for `resume()`.
+ * suspension, while the run itself waits on Inngest for `resume()`. One of core's
+ * `WAITING_EVENT_TYPES`: the stream cache keeps the history it closes as long as the wait can last.
  */
 export const RUN_WAITING_EVENT_TYPE = "run-waiting";
 
