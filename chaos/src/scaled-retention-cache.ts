@@ -14,6 +14,7 @@ export type ScaledRetentionCacheOptions = RedisStreamCacheOptions & {
  */
 export class ScaledRetentionCache extends RedisStreamCache {
   readonly #divisor: number;
+  readonly #unscaledTtlMs: number;
 
   constructor(options: ScaledRetentionCacheOptions) {
     const { retentionDivisor, ...rest } = options;
@@ -22,6 +23,15 @@ export class ScaledRetentionCache extends RedisStreamCache {
       ttlSeconds: Math.max(1, Math.round((rest.ttlSeconds ?? 86_400) / retentionDivisor)),
     } as RedisStreamCacheOptions);
     this.#divisor = retentionDivisor;
+    this.#unscaledTtlMs = (rest.ttlSeconds ?? 86_400) * 1000;
+  }
+
+  /**
+   * The product's own default, unscaled: the agent derives its retention from it and passes every
+   * time to live through this cache, which scales it once.
+   */
+  override get defaultTtlMs(): number {
+    return this.#unscaledTtlMs;
   }
 
   override async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
