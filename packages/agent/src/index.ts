@@ -1,3 +1,4 @@
+export { callerIdentityMiddleware } from "./caller-identity-middleware.ts";
 export { createInngestAgent, isInngestAgent } from "./create-inngest-agent.ts";
 export type {
   AgentOutput,

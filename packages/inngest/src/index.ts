@@ -1,5 +1,6 @@
 export {
   type CreateInngestAgentOptions,
+  callerIdentityMiddleware,
   createInngestAgent,
   type InngestAgent,
   type InngestAgentMemoryOption,

@@ -41,7 +41,7 @@ describe("Mastra's server with auth, in front of a durable agent", () => {
     expect(await resumed.text()).toContain("Done.");
   });
 
-  it("observe: the server's route reads no owned run's history for anyone, as it passes no identity", async () => {
+  it("observe: without callerIdentityMiddleware(), the route passes no identity and reads no owned run", async () => {
     const { runId } = await startAs("user-a");
     for (const user of ["user-a", "user-b"]) {
       const response = await post("observe", { runId, offset: 0 }, user);
@@ -51,7 +51,7 @@ describe("Mastra's server with auth, in front of a durable agent", () => {
     }
   });
 
-  it("recover: the route passes no identity, so no one reads an owned run's history through it", async () => {
+  it("recover: without callerIdentityMiddleware(), no one reads an owned run's history through it", async () => {
     const { runId } = await startAs("user-a");
     for (const user of ["user-a", "user-b"]) {
       const response = await post("recover", { runId }, user);

@@ -2,6 +2,7 @@ import type { InngestAgentRunAccessOptions, ServerResumeOptions } from "../innge
 import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { observeRun } from "./observe-run.ts";
+import { currentRequestContext } from "./request-scope.ts";
 import { resumeRun } from "./resume-run.ts";
 
 /**
@@ -24,6 +25,8 @@ export function resumeForServer(
 /**
  * Mastra's `recover` route for a durable run: the run from its start, with the owner rule of
  * `observe()`; Inngest re-drives the run itself. The stream ends when the route's request does.
+ * The route passes no identity: the request context of the server request stands in for it, when
+ * `callerIdentityMiddleware()` set one.
  */
 export async function recoverRun(
   runtime: AgentRuntime,
@@ -31,7 +34,12 @@ export async function recoverRun(
   options: InngestAgentRunAccessOptions & { abortSignal?: AbortSignal },
 ): Promise<InngestAgentStreamResult<unknown>> {
   const { abortSignal, ...access } = options;
-  const result = await observeRun<unknown>(runtime, runId, { ...access, offset: 0 });
+  const requestContext = access.requestContext ?? currentRequestContext();
+  const result = await observeRun<unknown>(runtime, runId, {
+    ...access,
+    ...(requestContext === undefined ? {} : { requestContext }),
+    offset: 0,
+  });
   if (abortSignal?.aborted) {
     result.cleanup();
   } else {

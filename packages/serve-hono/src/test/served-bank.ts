@@ -1,53 +1,50 @@
 import { getRequestListener } from "@hono/node-server";
+import { MastraClient } from "@mastra/client-js";
 import { Mastra } from "@mastra/core";
-import { Agent } from "@mastra/core/agent";
 import { SimpleAuth } from "@mastra/core/server";
-import { createTool } from "@mastra/core/tools";
 import { MastraServer } from "@mastra/hono";
-import { createInngestAgent, type InngestAgent } from "@mastra/inngest-agent";
+import { callerIdentityMiddleware, type InngestAgent } from "@mastra/inngest-agent";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
 import { type HttpTestServer, silentLogger, startHttpServer } from "@mastra/inngest-testing/helpers";
-import { scriptedModel } from "@mastra/inngest-testing/model";
 import { Hono } from "hono";
 import { Inngest } from "inngest";
-import { z } from "zod";
 import { serve as inngestServe } from "../serve.ts";
+import { type BankAgents, createBankAgents } from "./bank-agents.ts";
 
-// A durable bank agent (its one tool needs approval) served by Mastra's own Hono server, with or
-// without Mastra auth (users "user-a" and "user-b", by bearer token). Test support only.
+// Durable agents (see bank-agents.ts) served by Mastra's own Hono server on a real HTTP server,
+// against the dev server, with or without Mastra auth (users "user-a" and "user-b", by bearer
+// token). Test support only.
 
-const transfer = createTool({
-  id: "transfer",
-  description: "Moves money",
-  inputSchema: z.object({ amount: z.number() }),
-  requireApproval: true,
-  execute: async ({ amount }) => ({ moved: amount }),
-});
-
-/** The served agent and how to call its routes. */
+/** The served agents and how to call their routes. */
 export interface ServedBank {
+  /** The bank agent: its one tool needs approval. */
   durableAgent: InngestAgent;
+  /** Every served agent, by id. */
+  agents: BankAgents;
   /** POSTs `body` to `/api/agents/bank/<route>`, as `user` (a bearer token) or anonymously. */
   post(route: string, body: unknown, user?: string): Promise<Response>;
   /** Starts a run through the server's stream route; its run id and waiting tool call. */
   startAs(user?: string): Promise<{ runId: string; toolCallId: string }>;
+  /** A `MastraClient` of the server, signed in as `user` (a bearer token) or anonymous; no retries. */
+  client(user?: string, options?: { abortSignal?: AbortSignal }): MastraClient;
   close(): Promise<void>;
 }
 
-/** Starts the dev server and Mastra's server in front of the durable bank agent. */
-export async function serveBank(options: { auth: boolean }): Promise<ServedBank> {
+/** How to serve the agents. */
+export interface ServeBankOptions {
+  /** Mastra auth with the users "user-a" and "user-b". */
+  auth: boolean;
+  /** Registers `callerIdentityMiddleware()` in `server.middleware`. @default false */
+  callerIdentity?: boolean;
+}
+
+/** Starts the dev server and Mastra's server in front of the durable agents. */
+export async function serveBank(options: ServeBankOptions): Promise<ServedBank> {
   const engine: DevServer = await startDevServer({ timeScale: 0.001 });
   const inngest = new Inngest({ id: "owned-app", isDev: true, baseUrl: engine.url, logger: silentLogger });
-  const agent = new Agent({
-    id: "bank",
-    name: "Bank",
-    instructions: "-",
-    model: scriptedModel([{ toolCalls: [{ toolName: "transfer", args: { amount: 5 } }] }, { text: "Done." }]),
-    tools: { transfer },
-  });
-  const durableAgent = createInngestAgent({ agent, inngest });
+  const agents = createBankAgents(inngest);
   const mastra = new Mastra({
-    agents: { bank: durableAgent },
+    agents: { ...agents },
     server: {
       ...(options.auth
         ? {
@@ -57,6 +54,7 @@ export async function serveBank(options: { auth: boolean }): Promise<ServedBank>
             }),
           }
         : {}),
+      ...(options.callerIdentity === true ? { middleware: [callerIdentityMiddleware()] } : {}),
       apiRoutes: [
         {
           path: "/inngest/api",
@@ -75,17 +73,17 @@ export async function serveBank(options: { auth: boolean }): Promise<ServedBank>
     path: "/inngest/api",
   });
   await engine.syncApp(server.url);
+  const bearer = (user?: string): Record<string, string> =>
+    user === undefined ? {} : { authorization: `Bearer ${user}` };
   const post = (route: string, body: unknown, user?: string) =>
     fetch(`${server.origin}/api/agents/bank/${route}`, {
       method: "POST",
-      headers: {
-        "content-type": "application/json",
-        ...(user === undefined ? {} : { authorization: `Bearer ${user}` }),
-      },
+      headers: { "content-type": "application/json", ...bearer(user) },
       body: JSON.stringify(body),
     });
   return {
-    durableAgent,
+    durableAgent: agents.bank,
+    agents,
     post,
     async startAs(user) {
       const response = await post("stream", { messages: "Send 5" }, user);
@@ -97,8 +95,12 @@ export async function serveBank(options: { auth: boolean }): Promise<ServedBank>
       }
       return { runId, toolCallId };
     },
+    client(user, clientOptions = {}) {
+      // No retries: a refusal must show as the first answer, not hide behind a retried request.
+      return new MastraClient({ baseUrl: server.origin, retries: 0, headers: bearer(user), ...clientOptions });
+    },
     async close() {
-      await durableAgent.pubsub.close();
+      await Promise.all(Object.values(agents).map((agent) => agent.pubsub.close()));
       await server.close();
       await engine.close();
     },
