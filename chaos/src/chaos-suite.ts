@@ -98,10 +98,13 @@ async function checkRun(result: RunResult, sources: HangSources): Promise<Checke
 }
 
 /**
- * Divides every retention of the product (one hour of history after a run ends, a day of run
- * records) by 360: ten seconds and four minutes, so the suite sees keys expire.
+ * Divides every retention of the product (the agent's defaults below: a day of history while a run
+ * runs or waits, an hour after it ended, run records a little longer) by 360, so the suite sees
+ * keys expire: ten seconds of history after a run ended, at most about eight minutes of records.
  */
 const retentionDivisor = 360;
+/** The agent's default retention with the suite's cache and wait (see the agent README). */
+const productRetention = { activeMs: 86_400_000, endedMs: 3_600_000, waitMs: 86_400_000 };
 /** How long after the last run's deadline its driver may take to return (its grace for decisions and observers, and more), in ms. */
 const laneGraceMs = 30_000;
 /** How long the fault schedule may take to stop once told: a Redis restart in progress finishes first, in ms. */
@@ -214,8 +217,11 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
       dumpViolatingRuns(options.debugDirectory, broken, engine, executed, faults);
     }
     const retention = {
-      terminalTtlMs: Math.round(3_600_000 / retentionDivisor),
-      recordTtlMs: Math.round(86_400_000 / retentionDivisor),
+      terminalTtlMs: Math.round(productRetention.endedMs / retentionDivisor),
+      // The longest a record, claim or decision key is kept after its last write: a waiting run's.
+      recordTtlMs: Math.round(
+        (productRetention.waitMs + productRetention.endedMs + productRetention.activeMs) / retentionDivisor,
+      ),
       waitForRecords: options.waitForRecords,
     };
     const violations = [
