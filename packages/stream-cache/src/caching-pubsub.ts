@@ -25,7 +25,7 @@ import { cacheFailure } from "./internal/cache-failures.ts";
 import { type CacheWriter, createCacheWriter } from "./internal/cache-writer.ts";
 import { EventWriter, type QueuedEvent } from "./internal/event-writer.ts";
 import { HistoryReader } from "./internal/history-reader.ts";
-import { PublishQueue } from "./internal/publish-queue.ts";
+import { PublishOwner, PublishQueue } from "./internal/publish-queue.ts";
 import { ReplayingSubscription, type SubscriptionStart } from "./internal/replaying-subscription.ts";
 import { TopicFeed } from "./internal/topic-feed.ts";
 
@@ -34,6 +34,29 @@ const packageName = "@mastra/inngest-stream-cache";
 interface Listener {
   subscription: ReplayingSubscription;
   feed: TopicFeed;
+}
+
+/**
+ * A publisher of its own on a {@link CachingPubSub} (see {@link CachingPubSub.createPublisher}): its
+ * `flush()` reports the failures of its own events only, so publishers sharing one `CachingPubSub`
+ * (the steps of several runs in one worker) each learn exactly whether their events were stored.
+ */
+export interface CachingPublisher {
+  /**
+   * As {@link CachingPubSub.publish}; once one of this publisher's events of `topic` was not
+   * stored, its later publishes to `topic` reject with that failure until its `flush()` reported it.
+   */
+  publish(
+    topic: string,
+    event: Omit<Event, "id" | "createdAt" | "index">,
+    options?: { localOnly?: boolean },
+  ): Promise<void>;
+  /**
+   * Resolves when everything this publisher published is stored and sent (and what is queued
+   * ahead of it written); rejects with a `MastraInngestError` naming the cause when any of its
+   * events was not stored since its last `flush()`, then publishing to that topic starts afresh.
+   */
+  flush(): Promise<void>;
 }
 
 /**
@@ -103,8 +126,9 @@ export class CachingPubSub extends PubSub {
    * Queues an event: it is stored with its index and then sent, in publish order. Resolves at once
    * for ordinary events, and once stored and sent for terminal events, control messages and when
    * batching is off. A failed write is tried again (`writeRetries`); meanwhile publishes wait for
-   * its outcome. Once a write failed for good, `flush()` and every publish until that `flush()`
-   * reject with a `MastraInngestError` that names the cause. Rejects at once, storing nothing, for
+   * its outcome. Once a write failed for good, `flush()` and every publish to the same topic until
+   * that `flush()` reject with a `MastraInngestError` that names the cause (a publisher from
+   * {@link createPublisher} has failures of its own instead). Rejects at once, storing nothing, for
    * an event over `maxEventBytes` (`PAYLOAD_TOO_LARGE`), data that is not JSON, or after `close()`
    * (`TRANSPORT_CLOSED`). A `producer` field on the event (step id, attempt, sequence) is kept for
    * deduplication and attempt ordering.
@@ -113,6 +137,39 @@ export class CachingPubSub extends PubSub {
     topic: string,
     event: Omit<Event, "id" | "createdAt" | "index">,
     options?: { localOnly?: boolean },
+  ): Promise<void> {
+    return this.#publish(this.#queue.shared, topic, event, options);
+  }
+
+  /**
+   * A publisher of its own: what it publishes goes to the same topics, in the same order, but a
+   * failed write is reported to the publishers of the events it did not store, by their own
+   * `flush()`, not to whichever caller flushes first. Give one to each unit of work that must fail
+   * when its events were not stored (a step), and drop it when that work ends: its failures go
+   * with it (at most one per topic it published to). `flush()` of the `CachingPubSub` still
+   * reports every failure, but does not take them from the publishers they belong to.
+   *
+   * @example
+   * const publisher = pubsub.createPublisher();
+   * await publisher.publish("agent.stream.run-1", { type: "chunk", runId: "run-1", data: { text: "hi" } });
+   * await publisher.flush(); // rejects when one of its events was not stored
+   */
+  createPublisher(): CachingPublisher {
+    const owner = new PublishOwner();
+    return {
+      publish: (topic, event, options) => this.#publish(owner, topic, event, options),
+      flush: async () => {
+        await this.#queue.flush(owner);
+        await this.#inner.flush();
+      },
+    };
+  }
+
+  async #publish(
+    owner: PublishOwner,
+    topic: string,
+    event: Omit<Event, "id" | "createdAt" | "index">,
+    options: { localOnly?: boolean } | undefined,
   ): Promise<void> {
     this.#assertOpen();
     if (options?.localOnly === true || isRunLocalTopic(topic) || this.#options.shouldCache?.(topic) === false) {
@@ -133,7 +190,7 @@ export class CachingPubSub extends PubSub {
     this.#assertSize(envelope);
     const urgent =
       !this.#options.batching || isTerminalEventType(event.type) || parseRunTopic(topic)?.kind === "control";
-    return this.#queue.enqueue({ item: { topic, envelope }, urgent });
+    return this.#queue.enqueue({ item: { topic, envelope }, owner, urgent });
   }
 
   /** Live events from now on (the tail); with `group`, the inner PubSub's competing consumers. */
@@ -196,7 +253,12 @@ export class CachingPubSub extends PubSub {
     return history;
   }
 
-  /** Resolves when everything published so far is stored and sent; rejects if any of it failed. */
+  /**
+   * Resolves when everything published so far is stored and sent; rejects with the first failure
+   * since the last `flush()`, whoever published the events it lost, and lets publishes to the
+   * topics that failed start afresh. The failures of publishers from {@link createPublisher} stay
+   * theirs to report as well.
+   */
   override async flush(): Promise<void> {
     await this.#queue.flush();
     await this.#inner.flush();
@@ -205,6 +267,8 @@ export class CachingPubSub extends PubSub {
   /** Removes a topic's stored history at once (best effort: failures are reported, not thrown). */
   override async clearTopic(topic: string): Promise<void> {
     await this.#queue.settle();
+    // With its history gone, publishing to the topic can start afresh: nothing can follow a gap.
+    this.#queue.shared.forget(topic);
     try {
       await this.#writer.clear(this.#layout.topic(assertValidTopic(topic, "topic", packageName)));
     } catch (error) {

@@ -26,16 +26,17 @@ type Fault = "refuse" | "lose-reply";
 /**
  * `@mastra/core`'s plain cache, which `CachingPubSub` writes one event at a time (it has no atomic
  * batch append): so a failing push falls in the middle of a batch. `failAt` chooses which pushes
- * fail (by their 1-based number); `failures` counts the faults that really happened.
+ * fail (by their 1-based number, and the list they push to); `failures` counts the faults that
+ * really happened.
  */
 class FlakyPlainCache extends InMemoryServerCache {
   pushes = 0;
   failures = 0;
-  failAt: (push: number) => Fault | undefined = () => undefined;
+  failAt: (push: number, listKey: string) => Fault | undefined = () => undefined;
 
   override async listPushIndexed(listKey: string, counterKey: string, value: Record<string, unknown>) {
     const push = ++this.pushes;
-    const fault = this.failAt(push);
+    const fault = this.failAt(push, listKey);
     if (fault === "refuse") {
       this.failures++;
       throw new Error(`cache write ${push} refused`);
@@ -218,5 +219,114 @@ describe("a cache that keeps failing", () => {
         /writeRetries must be a non-negative integer/,
       );
     }
+  });
+});
+
+/**
+ * @see issue #18, item 8 (the fault suite, seed 2987462726, run r2987462726-601 lost words 17 to 28
+ * of its last turn): a worker runs steps of several runs at once on one CachingPubSub. A write that
+ * failed for good was one failure for the whole process, reported to whichever step flushed first;
+ * the step whose events were lost then flushed cleanly and its result was kept without them.
+ */
+describe("publishers sharing one CachingPubSub", () => {
+  const other = "agent.stream.run-2";
+  const keyed = (runId: string, text: string, stepId: string, attempt: number, sequence: number) => ({
+    type: "chunk",
+    runId,
+    data: { text },
+    producer: { stepId, attempt, sequence },
+  });
+  const isStoreFailure = (error: unknown): boolean =>
+    MastraInngestError.isInstance(error, ErrorCode.TRANSPORT_CLOSED) &&
+    error.message.includes(topic) &&
+    /cache write \d+ refused/.test(error.message) &&
+    error.cause instanceof Error &&
+    /cache write \d+ refused/.test(error.cause.message);
+
+  it("reports a failed write to the publisher whose events it lost, not to whichever flushes first", async () => {
+    const cache = new FlakyPlainCache();
+    let down = true;
+    let pushesOfRunOne = 0;
+    // While `down`, every push to run 1's history after its first fails: its batch is stored part way.
+    cache.failAt = (_push, listKey) => {
+      if (!listKey.endsWith(`:${topic}:events`)) {
+        return undefined;
+      }
+      pushesOfRunOne++;
+      return down && pushesOfRunOne > 1 ? "refuse" : undefined;
+    };
+    const { pubsub } = create(cache, { batchWindowMs: 20, writeRetries: 1 });
+    const stepOfRunOne = pubsub.createPublisher();
+    const stepOfRunTwo = pubsub.createPublisher();
+    const words = ["w0", "w1", "w2", "w3"];
+    // One batch holding both runs' events, as a worker's steps publish them together.
+    await Promise.all(
+      words.flatMap((word, sequence) => [
+        stepOfRunOne.publish(topic, keyed("run-1", word, "llm:3", 0, sequence)),
+        stepOfRunTwo.publish(other, keyed("run-2", word, "llm:3", 0, sequence)),
+      ]),
+    );
+    // Run 2's step flushes first: all of its events were stored.
+    await stepOfRunTwo.flush();
+    // The fault happened: the first try and its one retry failed, after w0 was stored.
+    expect(cache.failures).toBe(2);
+    // flush() of the CachingPubSub reports every failure, without taking it from run 1's step.
+    await expect(pubsub.flush()).rejects.toSatisfy(isStoreFailure);
+    // Run 1's step: its later events of that topic are refused, and its own flush reports the failure.
+    await expect(stepOfRunOne.publish(topic, keyed("run-1", "late", "llm:3", 0, 4))).rejects.toSatisfy(isStoreFailure);
+    await expect(stepOfRunOne.flush()).rejects.toSatisfy(isStoreFailure);
+    await stepOfRunOne.flush();
+    // Its step is retried (a newer attempt, the same producer keys) once the cache is back.
+    down = false;
+    const retry = pubsub.createPublisher();
+    for (const [sequence, word] of words.entries()) {
+      await retry.publish(topic, keyed("run-1", word, "llm:3", 1, sequence));
+    }
+    await retry.flush();
+    await pubsub.flush();
+    // Nothing lost, nothing twice: the retry superseded the w0 its failed attempt stored.
+    expect(texts(await pubsub.getHistory(topic))).toEqual(words);
+    expect(texts(await pubsub.getHistory(other))).toEqual(words);
+  });
+
+  it("on one topic, fails the publisher whose events were lost and stores the other's", async () => {
+    const cache = new InMemoryStreamCache();
+    const append = cache.appendIndexed.bind(cache);
+    const appendIndexed = vi
+      .spyOn(cache, "appendIndexed")
+      .mockRejectedValueOnce(new Error("cache write 1 refused"))
+      .mockImplementation((request) => append(request));
+    const { pubsub } = create(cache, { batchWindowMs: 0, writeRetries: 0 });
+    // Two tool steps of one run, in parallel.
+    const first = pubsub.createPublisher();
+    const second = pubsub.createPublisher();
+    await first.publish(topic, keyed("run-1", "first", "tool:0:0", 0, 0));
+    await until(() => appendIndexed.mock.calls.length === 1, { timeoutMs: 5_000, intervalMs: 1 });
+    await second.publish(topic, keyed("run-1", "second", "tool:0:1", 0, 0));
+    await second.flush();
+    await expect(first.flush()).rejects.toSatisfy(isStoreFailure);
+    expect(texts(await pubsub.getHistory(topic))).toEqual(["second"]);
+  });
+
+  it("without publishers of their own, refuses publishes to the failed topic only, until flush() reports it", async () => {
+    const cache = new InMemoryStreamCache();
+    const append = cache.appendIndexed.bind(cache);
+    let down = true;
+    vi.spyOn(cache, "appendIndexed").mockImplementation(async (request) => {
+      if (down && request.listKey.endsWith(`:${topic}:events`)) {
+        throw new Error("cache write 1 refused");
+      }
+      return append(request);
+    });
+    const { pubsub } = create(cache, { batching: false, writeRetries: 0 });
+    await expect(pubsub.publish(topic, chunk("lost"))).rejects.toSatisfy(isStoreFailure);
+    down = false;
+    await pubsub.publish(other, chunk("other"));
+    await expect(pubsub.publish(topic, chunk("refused"))).rejects.toSatisfy(isStoreFailure);
+    await expect(pubsub.flush()).rejects.toSatisfy(isStoreFailure);
+    await pubsub.publish(topic, chunk("afresh"));
+    await pubsub.flush();
+    expect(texts(await pubsub.getHistory(topic))).toEqual(["afresh"]);
+    expect(texts(await pubsub.getHistory(other))).toEqual(["other"]);
   });
 });

@@ -1,3 +1,3 @@
-export { CachingPubSub } from "./caching-pubsub.ts";
+export { type CachingPublisher, CachingPubSub } from "./caching-pubsub.ts";
 export type { CachingPubSubOptions } from "./caching-pubsub-options.ts";
 export { InMemoryStreamCache, type InMemoryStreamCacheOptions } from "./in-memory-stream-cache.ts";

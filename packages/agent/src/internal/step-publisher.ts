@@ -8,14 +8,28 @@ export interface StreamChunk {
   [field: string]: unknown;
 }
 
+/** What the step publishes through: a publisher of its own when the run's PubSub offers one. */
+interface Publisher {
+  publish(topic: string, event: Omit<Event, "id" | "createdAt">, options?: { localOnly?: boolean }): Promise<void>;
+  flush(): Promise<void>;
+}
+
+/** Whether `pubsub` gives publishers of their own, whose `flush()` reports only their events' failures. */
+function createsPublishers(pubsub: PubSubType): pubsub is PubSubType & { createPublisher(): Publisher } {
+  return typeof (pubsub as { createPublisher?: unknown }).createPublisher === "function";
+}
+
 /**
  * The PubSub a core step publishes through: it stamps every event with the producer key (this
  * step's id, the Inngest attempt, and a sequence number), so the stream cache stores a repeated
- * publish once and lets a retry's events supersede the failed attempt's. Everything else goes to
- * the run's PubSub unchanged.
+ * publish once and lets a retry's events supersede the failed attempt's. It publishes through a
+ * publisher of its own (`CachingPubSub.createPublisher()`), so its `flush()` rejects exactly when
+ * one of this step's events was not stored, whatever other steps of the worker flush meanwhile.
+ * Everything else goes to the run's PubSub unchanged.
  */
 export class StepPublisher extends PubSub {
   readonly #target: PubSubType;
+  readonly #publisher: Publisher;
   readonly #stepId: string;
   readonly #attempt: number;
   readonly #held: Array<{ topic: string; event: Omit<Event, "id" | "createdAt"> }> = [];
@@ -28,6 +42,7 @@ export class StepPublisher extends PubSub {
   constructor(target: PubSubType, stepId: string, attempt: number) {
     super();
     this.#target = target;
+    this.#publisher = createsPublishers(target) ? target.createPublisher() : target;
     this.#stepId = stepId;
     this.#attempt = attempt;
   }
@@ -100,7 +115,7 @@ export class StepPublisher extends PubSub {
       this.#answeredCalls.add(toolCallId);
     }
     const producer = { stepId: this.#stepId, attempt: this.#attempt, sequence: this.#sequence++ };
-    await this.#target.publish(topic, { ...event, producer } as Omit<Event, "id" | "createdAt">, options);
+    await this.#publisher.publish(topic, { ...event, producer } as Omit<Event, "id" | "createdAt">, options);
   }
 
   override subscribe(topic: string, callback: EventCallback, options?: SubscribeOptions): Promise<void> {
@@ -111,7 +126,12 @@ export class StepPublisher extends PubSub {
     return this.#target.unsubscribe(topic, callback);
   }
 
+  /**
+   * Resolves once this step's events are stored and sent; rejects when one of them was not: the
+   * step then fails, and its retry publishes them again as a newer attempt of the same producer
+   * keys, which supersedes what this attempt stored, so nothing is doubled.
+   */
   override flush(): Promise<void> {
-    return this.#target.flush();
+    return this.#publisher.flush();
   }
 }

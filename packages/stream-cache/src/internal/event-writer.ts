@@ -57,51 +57,70 @@ export class EventWriter {
   }
 
   /**
-   * Stores and sends one batch, topic by topic, in order. Calls `retrying` before each retry.
-   * Rejects with a `MastraInngestError` naming the cause once the retries are spent, and with
-   * `LIMIT_EXCEEDED` when a topic refused events over `maxEventsPerTopic` (the rest is stored).
+   * Stores and sends one batch, each topic's events in order; a failed try is tried again, the
+   * topics still failing together, calling `retrying` before each retry. Resolves with the events
+   * not stored, each with a `MastraInngestError`: naming the cause once the retries are spent (a
+   * topic's events from the first not stored), `LIMIT_EXCEEDED` for those a topic refused over
+   * `maxEventsPerTopic`. One topic failing does not keep the others from being stored.
    */
-  async write(items: readonly QueuedEvent[], retrying: () => void): Promise<void> {
-    const byTopic = new Map<string, StreamEventEnvelope[]>();
-    for (const { topic, envelope } of items) {
-      const group = byTopic.get(topic) ?? [];
-      group.push(envelope);
-      byTopic.set(topic, group);
+  async write(items: readonly QueuedEvent[], retrying: () => void): Promise<Map<QueuedEvent, MastraInngestError>> {
+    const byTopic = new Map<string, QueuedEvent[]>();
+    for (const item of items) {
+      const group = byTopic.get(item.topic) ?? [];
+      group.push(item);
+      byTopic.set(item.topic, group);
     }
-    const refusedTopics: string[] = [];
-    let refused = 0;
-    for (const [topic, envelopes] of byTopic) {
-      // The ids of this batch's events already sent, so a retry sends only what it adds.
-      const sent = new Set<string>();
-      for (let failures = 0; ; ) {
+    const notStored = new Map<QueuedEvent, MastraInngestError>();
+    // The ids of each topic's events already sent, so a retry sends only what it adds.
+    const sent = new Map<string, Set<string>>();
+    let remaining = [...byTopic.keys()];
+    for (let failures = 0; remaining.length > 0; ) {
+      const failing: string[] = [];
+      for (const topic of remaining) {
+        const queued = byTopic.get(topic) ?? [];
+        const sentHere = sent.get(topic) ?? new Set<string>();
+        sent.set(topic, sentHere);
         try {
-          const refusedHere = await this.#storeAndSend(topic, envelopes, sent);
-          if (refusedHere > 0) {
-            refused += refusedHere;
-            refusedTopics.push(topic);
-          }
-          break;
-        } catch (error) {
-          failures++;
-          if (failures > this.#options.options.writeRetries || !isRetryable(error)) {
-            const unsent = envelopes.filter((envelope) => !sent.has(envelope.id)).length;
-            throw cacheFailure(
-              `could not store and send ${unsent} of ${envelopes.length} event(s) of ${topic} in ${failures} tries`,
-              error,
-              "They and the events queued after them are not stored; publish() refuses events until flush() has reported this",
+          const refused = await this.#storeAndSend(
+            topic,
+            queued.map((item) => item.envelope),
+            sentHere,
+          );
+          if (refused.size > 0) {
+            const error = new MastraInngestError(
+              `[${packageName}] ${refused.size} event(s) of ${topic} were refused: a topic holds at most ${this.#options.options.maxEventsPerTopic} events (maxEventsPerTopic)`,
+              { code: ErrorCode.LIMIT_EXCEEDED },
             );
+            for (const item of queued) {
+              if (refused.has(item.envelope.id)) {
+                notStored.set(item, error);
+              }
+            }
           }
-          retrying();
-          await new Promise((resolve) => setTimeout(resolve, writeRetryDelayMs(failures)));
+        } catch (error) {
+          if (failures + 1 <= this.#options.options.writeRetries && isRetryable(error)) {
+            failing.push(topic);
+            continue;
+          }
+          const unsent = queued.filter((item) => !sentHere.has(item.envelope.id));
+          const failure = cacheFailure(
+            `could not store and send ${unsent.length} of ${queued.length} event(s) of ${topic} in ${failures + 1} tries`,
+            error,
+            "They are not stored, nor are their publisher's later events of that topic: its publishes to it are refused until its flush() has reported this",
+          );
+          for (const item of unsent) {
+            notStored.set(item, failure);
+          }
         }
       }
+      remaining = failing;
+      if (remaining.length > 0) {
+        failures++;
+        retrying();
+        await new Promise((resolve) => setTimeout(resolve, writeRetryDelayMs(failures)));
+      }
     }
-    if (refused > 0) {
-      throw new MastraInngestError(
-        `[${packageName}] ${refused} event(s) of ${refusedTopics.join(", ")} were refused: a topic holds at most ${this.#options.options.maxEventsPerTopic} events (maxEventsPerTopic)`,
-        { code: ErrorCode.LIMIT_EXCEEDED },
-      );
-    }
+    return notStored;
   }
 
   /** In a process that keeps its own history, numbers received events into it. */
@@ -128,16 +147,16 @@ export class EventWriter {
 
   /**
    * One try at a topic's events: stores them, then sends those stored and not sent yet; returns
-   * how many the topic refused for its limit. When the store failed part way, what it stored is
+   * the ids of those the topic refused for its limit. When the store failed part way, what it stored is
    * sent before the failure is thrown: a live subscriber gets it now, not from a later replay.
    */
-  async #storeAndSend(topic: string, envelopes: StreamEventEnvelope[], sent: Set<string>): Promise<number> {
+  async #storeAndSend(topic: string, envelopes: StreamEventEnvelope[], sent: Set<string>): Promise<Set<string>> {
     const { inner, cache } = this.#options;
     // When the cache can announce what it stores on the inner PubSub's channel, storing and
     // sending are one round trip, and this process sends nothing itself.
     const notifyChannel = getNotificationChannel(inner, cache, topic);
     let stored: StreamEventEnvelope[];
-    let refused = 0;
+    let refused = new Set<string>();
     let failure: { error: unknown } | undefined;
     try {
       ({ stored, refused } = storedEvents(envelopes, await this.#append(topic, envelopes, notifyChannel)));
@@ -187,13 +206,13 @@ export class EventWriter {
   }
 }
 
-/** The events an append stored (markers first, as stored), with their indices, and how many it refused for the limit. */
+/** The events an append stored (markers first, as stored), with their indices, and the ids of those it refused for the limit. */
 function storedEvents(
   envelopes: readonly StreamEventEnvelope[],
   outcomes: readonly IndexedAppendOutcome[],
-): { stored: StreamEventEnvelope[]; refused: number } {
+): { stored: StreamEventEnvelope[]; refused: Set<string> } {
   const stored: StreamEventEnvelope[] = [];
-  let refused = 0;
+  const refused = new Set<string>();
   outcomes.forEach((outcome, position) => {
     if (outcome.status === "appended" || outcome.status === "duplicate") {
       if (outcome.status === "appended" && outcome.marker !== undefined) {
@@ -203,7 +222,7 @@ function storedEvents(
       // reply, this one delivers it; otherwise subscribers drop it by index.
       stored.push({ ...(envelopes[position] as StreamEventEnvelope), index: outcome.index });
     } else if (outcome.status === "limit") {
-      refused++;
+      refused.add((envelopes[position] as StreamEventEnvelope).id);
     }
   });
   return { stored, refused };
