@@ -156,7 +156,8 @@ export type InngestAgentStreamOptions<OUTPUT = undefined> = Omit<
   CoreStreamOptions<OUTPUT>,
   "_skipBgTaskWait" | "memory" | InngestAgentCallbackName
 > &
-  InngestAgentCallbacks<OUTPUT> & {
+  InngestAgentCallbacks<OUTPUT> &
+  InngestAgentIndexedChunksOption & {
     /**
      * The run's id; generated when absent. A run id already used (within retention) is refused
      * with `RUN_IN_USE`. Must match `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`.
@@ -166,10 +167,24 @@ export type InngestAgentStreamOptions<OUTPUT = undefined> = Omit<
     memory?: InngestAgentMemoryOption;
   };
 
+/** For clients that reconnect after the last chunk they rendered, such as a browser page. */
+export interface InngestAgentIndexedChunksOption {
+  /**
+   * Each chunk carries `metadata.eventIndex`, the index in the run's history of the event it came
+   * from: a client that rendered it continues with `observe(runId, { offset: eventIndex + 1 })`.
+   * The stream cache's notices come as chunks too: `data-attempt-superseded` (a retried step's
+   * earlier chunks are void: drop what that step delivered; its new attempt's chunks follow) and
+   * `data-offset-expired` (events before `firstAvailableOffset` are no longer kept).
+   * @default false
+   */
+  indexedChunks?: boolean;
+}
+
 /** Options of `observe()`. */
 export interface InngestAgentObserveOptions<OUTPUT = undefined>
   extends InngestAgentCallbacks<OUTPUT>,
-    InngestAgentRunAccessOptions {
+    InngestAgentRunAccessOptions,
+    InngestAgentIndexedChunksOption {
   /** Where to start: an index, or `'latest'` for the tail; from the beginning when absent. */
   offset?: number | "latest";
 }
@@ -177,7 +192,8 @@ export interface InngestAgentObserveOptions<OUTPUT = undefined>
 /** Options of `resume()`. */
 export interface InngestAgentResumeOptions<OUTPUT = undefined>
   extends InngestAgentCallbacks<OUTPUT>,
-    InngestAgentRunAccessOptions {
+    InngestAgentRunAccessOptions,
+    InngestAgentIndexedChunksOption {
   /** Which waiting tool call the decision is for; required when several wait. */
   toolCallId?: string;
   /** The memory thread of the run, as the reference passes it. */

@@ -26,6 +26,7 @@ export async function observeRun<OUTPUT>(
     messageId: randomUUID(),
     model: await runtime.modelInfo(),
     offset: options.offset,
+    indexedChunks: options.indexedChunks,
     callbacks: options,
     // A reconnecting client sees the run as it is now: it stops where the run waits for a decision
     // nobody gave yet, and goes past suspensions that were decided since.

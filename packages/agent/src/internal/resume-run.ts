@@ -51,6 +51,7 @@ export async function resumeRun<OUTPUT>(
     messageId,
     model,
     offset,
+    indexedChunks: options.indexedChunks,
     // As the plain agent's resumed output, this one goes on from the stream so far.
     priorState: await priorOutputState(history, { runId, messageId, model }),
     callbacks: options,

@@ -4,6 +4,7 @@ import type { ChunkType, MastraModelOutput } from "@mastra/core/stream";
 import { streamTopic } from "@mastra/inngest-core";
 import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { InngestAgentCallbacks } from "../inngest-agent-options.ts";
+import { noticeChunk, withEventIndex } from "./indexed-chunks.ts";
 import type { OutputState } from "./prior-output-state.ts";
 import { RunModelOutput } from "./run-model-output.ts";
 import { ON_CHUNK_TYPES, toError } from "./run-output-rules.ts";
@@ -30,6 +31,11 @@ export interface RunOutputSettings<OUTPUT> {
   endsAtWaiting?: ((data: unknown) => boolean | Promise<boolean>) | undefined;
   /** The output state to continue from (a resumed run's, see {@link priorOutputState}). */
   priorState?: OutputState | undefined;
+  /**
+   * Whether each chunk carries `metadata.eventIndex` (its event's index in the run's history) and
+   * the stream cache's notices come as `data-attempt-superseded` / `data-offset-expired` chunks.
+   */
+  indexedChunks?: boolean | undefined;
   /** Called once the stream ended: the run finished, failed or was aborted, or it waits for a decision. */
   onEnd?: (reason: "ended" | "waiting") => void;
 }
@@ -107,29 +113,32 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
       return;
     }
     const data = event.data as Record<string, unknown> & { type?: string };
+    const indexed = <T>(chunk: T): T => (settings.indexedChunks === true ? withEventIndex(chunk, event) : chunk);
     switch (event.type) {
       case "chunk":
-        await handleChunk(data as { type: string });
+        await handleChunk(indexed(data) as { type: string });
         break;
       case "step-start":
         // Core publishes a step's start as an event of its own, not as a chunk.
         stepText = "";
         if (typeof data?.type === "string") {
-          enqueue(data);
+          enqueue(indexed(data));
         }
         break;
       case "finish":
-        enqueue({
-          type: "finish",
-          runId,
-          from: "AGENT",
-          payload: { output: data.output, stepResult: data.stepResult },
-        });
+        enqueue(
+          indexed({
+            type: "finish",
+            runId,
+            from: "AGENT",
+            payload: { output: data.output, stepResult: data.stepResult },
+          }),
+        );
         end("ended");
         break;
       case "error": {
         const error = toError(data.error);
-        enqueue({ type: "error", runId, from: "AGENT", payload: { error } });
+        enqueue(indexed({ type: "error", runId, from: "AGENT", payload: { error } }));
         end("ended");
         await callbacks.onError?.({ error });
         break;
@@ -144,22 +153,24 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
         break;
       case "abort":
         // What the plain loop writes when its signal aborts: `abort`, then a `finish` that ends the step.
-        enqueue({ type: "abort", runId, from: "AGENT", payload: {} });
-        enqueue({
-          type: "finish",
-          runId,
-          from: "AGENT",
-          payload: {
-            stepResult: { reason: "tripwire", isContinued: false },
-            output: {
-              text: stepText,
-              toolCalls: [],
-              usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
-              steps: [],
+        enqueue(indexed({ type: "abort", runId, from: "AGENT", payload: {} }));
+        enqueue(
+          indexed({
+            type: "finish",
+            runId,
+            from: "AGENT",
+            payload: {
+              stepResult: { reason: "tripwire", isContinued: false },
+              output: {
+                text: stepText,
+                toolCalls: [],
+                usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+                steps: [],
+              },
+              metadata: {},
             },
-            metadata: {},
-          },
-        });
+          }),
+        );
         end("ended");
         // Core types the event by the output type, which an abort event does not depend on.
         await (callbacks.onAbort as ((event: { steps: unknown[]; text: string }) => unknown) | undefined)?.({
@@ -167,8 +178,13 @@ export function openRunOutput<OUTPUT>(settings: RunOutputSettings<OUTPUT>): RunO
           text: stepText,
         });
         break;
-      default:
+      default: {
+        const notice = settings.indexedChunks === true ? noticeChunk(event, runId) : undefined;
+        if (notice !== undefined) {
+          enqueue(notice);
+        }
         break;
+      }
     }
   };
   const callback = async (event: Event, ack?: () => Promise<void>): Promise<void> => {

@@ -91,6 +91,7 @@ export async function startRun<OUTPUT>(
       threadId: result.threadId,
       resourceId: result.resourceId,
       callbacks: options,
+      indexedChunks: options.indexedChunks,
       outputOptions: { ...preparedOutputOptions(result), ...outputOptionsOf(options) },
       messageList: result.messageList,
       onEnd: (reason) => {
