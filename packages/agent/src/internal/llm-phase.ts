@@ -8,6 +8,7 @@ import type { DurableStep, LoopContext } from "./loop-context.ts";
 import { processorDecision } from "./processor-retries.ts";
 import { decidedLLMOutput, decidedStepFinish } from "./processor-retry-output.ts";
 import { restoreRawChunk } from "./raw-chunks.ts";
+import { withoutUnreportedUsage } from "./unreported-usage.ts";
 import type { StepPublisher } from "./step-publisher.ts";
 import { packageName } from "./stream-input.ts";
 
@@ -85,7 +86,7 @@ export function runLLMPhase(options: {
       if (published.type === "response-metadata") {
         return undefined;
       }
-      const chunk = restoreRawChunk(published);
+      const chunk = withoutUnreportedUsage(restoreRawChunk(published));
       const decision = processorDecision(scope);
       return decision === undefined ? chunk : decidedStepFinish(chunk, decision);
     });

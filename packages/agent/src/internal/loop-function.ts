@@ -18,6 +18,7 @@ import type { DurableStep, LoopContext } from "./loop-context.ts";
 import { runMappingPhase } from "./mapping-phase.ts";
 import { clearWaitingRow } from "./mastra-run-row.ts";
 import { StepPublisher } from "./step-publisher.ts";
+import { reportedUsage } from "./unreported-usage.ts";
 import { runToolPhase } from "./tool-phase.ts";
 
 /**
@@ -138,7 +139,11 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
           // the history's last event instead of being superseded by a second.
           if (!(await endAlreadyStored(context, runId))) {
             await publishFinish(publisher, runId, {
-              output: { text, usage: iteration.accumulatedUsage, steps: iteration.accumulatedSteps },
+              output: {
+                text,
+                usage: reportedUsage(iteration.accumulatedUsage, iteration.lastStepResult?.reason),
+                steps: iteration.accumulatedSteps,
+              },
               stepResult: iteration.lastStepResult ?? { reason: "stop", warnings: [], isContinued: false },
             });
           }

@@ -41,15 +41,6 @@ export const parityAllowances: readonly ParityAllowance[] = [
     })),
   },
   {
-    id: "model-error-usage",
-    reason:
-      "after a model error, `output.usage` counts zero tokens where the plain output has no counts: the loop's usage starts at zero and the failed call reported none",
-    normalize: onDurable(["model error"], (segment) => ({
-      ...segment,
-      usage: { status: "resolved", value: { inputTokens: undefined, outputTokens: undefined, totalTokens: undefined } },
-    })),
-  },
-  {
     id: "until-idle-order",
     reason:
       "with `untilIdle`, `background-task-running` may come before the run's `background-task-started` (the task manager's chunks are merged as they arrive), and a background call's `tool-result` skips `toolPayloadTransform`",
