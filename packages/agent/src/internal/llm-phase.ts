@@ -8,15 +8,18 @@ import type { DurableStep, LoopContext } from "./loop-context.ts";
 import { processorDecision } from "./processor-retries.ts";
 import { decidedLLMOutput, decidedStepFinish } from "./processor-retry-output.ts";
 import { restoreRawChunk } from "./raw-chunks.ts";
-import { withoutUnreportedUsage } from "./unreported-usage.ts";
 import type { StepPublisher } from "./step-publisher.ts";
 import { packageName } from "./stream-input.ts";
+import { withoutUnreportedUsage } from "./unreported-usage.ts";
 
 /**
  * The input of one LLM call: the run input with this iteration's state, the steps so far, and how
  * many times an output processor sent this step back already.
  */
 export type LLMInput = RunInput & Pick<BaseIterationState, "accumulatedSteps"> & { processorRetryCount?: number };
+
+/** An LLM step's output as the loop reads it: core's, with the error that ended the call, if one did. */
+export type LLMOutput = DurableLLMStepOutput & { runError?: { name: string; message: string } };
 
 /** One LLM call of the loop, as the step `llm:<index>` memoizes it. */
 export function runLLMPhase(options: {
@@ -27,7 +30,7 @@ export function runLLMPhase(options: {
   input: RunInput;
   /** The run input with this iteration's state. */
   llmInput: LLMInput;
-}): Promise<Compacted<DurableLLMStepOutput>> {
+}): Promise<Compacted<LLMOutput>> {
   const { context, durable, steps, index, input, llmInput } = options;
   const runId = input.runId;
   const base = llmInput.messageListState;
@@ -81,7 +84,13 @@ export function runLLMPhase(options: {
     };
     // Core publishes the step's `step-finish` after the output processors ran, so what they
     // decided is known by then.
+    // Core's step reports a model's failure only as an `error` chunk; the run's trace ends with it.
+    let runError: LLMOutput["runError"];
     publisher.rewriteChunks((published) => {
+      if (published.type === "error") {
+        const error = (published.payload as { error?: { name?: string; message?: string } } | undefined)?.error;
+        runError = { name: error?.name ?? "Error", message: error?.message ?? "" };
+      }
       // The plain loop keeps the provider's response metadata to itself (its step results carry it).
       if (published.type === "response-metadata") {
         return undefined;
@@ -97,7 +106,8 @@ export function runLLMPhase(options: {
     const decision = processorDecision(scope);
     const decided =
       decision === undefined ? output : decidedLLMOutput({ output, decision, retryCount: scope.retryCount, base });
-    return compactLLMOutput(withoutProviderRequest(decided), base);
+    const traced: LLMOutput = runError === undefined ? decided : { ...decided, runError };
+    return compactLLMOutput(withoutProviderRequest(traced), base);
   });
 }
 
@@ -106,7 +116,7 @@ export function runLLMPhase(options: {
  * the response metadata): no later step reads it, the loop state drops it, and the stream's
  * chunks carry what the plain agent's carry, so memoizing it would store the prompt once more per call.
  */
-function withoutProviderRequest(output: DurableLLMStepOutput): DurableLLMStepOutput {
+function withoutProviderRequest<Output extends DurableLLMStepOutput>(output: Output): Output {
   const { request: _request, ...stepResult } = output.stepResult ?? {};
   const { request: _metadataRequest, ...metadata } = output.metadata ?? {};
   return {

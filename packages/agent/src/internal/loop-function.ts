@@ -5,6 +5,8 @@ import { cancelEventName, loopFunctionId, resumeEventName, runEventName } from "
 import { expandLLMOutput } from "./compact-outputs.ts";
 import {
   createCoreSteps,
+  endRunSpans,
+  failRunSpans,
   finishSideEffects,
   initialIterationState,
   nextIterationState,
@@ -13,13 +15,13 @@ import {
   type RunInput,
   requestContextOf,
 } from "./core-durable/index.ts";
-import { type LLMInput, runLLMPhase } from "./llm-phase.ts";
+import { type LLMInput, type LLMOutput, runLLMPhase } from "./llm-phase.ts";
 import type { DurableStep, LoopContext } from "./loop-context.ts";
 import { runMappingPhase } from "./mapping-phase.ts";
 import { clearWaitingRow } from "./mastra-run-row.ts";
 import { StepPublisher } from "./step-publisher.ts";
-import { reportedUsage } from "./unreported-usage.ts";
 import { runToolPhase } from "./tool-phase.ts";
+import { reportedUsage } from "./unreported-usage.ts";
 
 /**
  * Creates the one Inngest function that runs an agent's loop: per iteration `llm:<i>`, one
@@ -72,6 +74,12 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
           await publishError(pubsub, input.runId, error);
           await pubsub.flush();
         });
+        // Its own step, so the root spans end once however often the report above is retried.
+        await step.run("trace-failure", async () => {
+          const mastra = context.mastra();
+          const requestContext = requestContextOf(input);
+          failRunSpans({ input, environment: { mastra, requestContext, publisher: context.pubsub() }, error });
+        });
         context.callerRuns.runEnded(input.runId);
       },
     },
@@ -94,6 +102,7 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
       const maxSteps = input.options?.maxSteps ?? 5;
       let ended = false;
       let processorRetryCount = 0;
+      let runError: LLMOutput["runError"];
       try {
         for (let index = 0; index < maxSteps; index++) {
           const llmInput: LLMInput = {
@@ -106,7 +115,8 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             processorRetryCount,
           };
           const llmMemo = await runLLMPhase({ context, durable, steps, index, input, llmInput });
-          const llm = expandLLMOutput(llmMemo, llmInput.messageListState);
+          const llm: LLMOutput = expandLLMOutput(llmMemo, llmInput.messageListState);
+          runError = llm.runError;
           // Counts retries of one step only: the plain loop starts again at zero after a step it accepted.
           processorRetryCount = llm.processorRetryCount ?? 0;
           const toolResults: DurableToolCallOutput[] = await runToolPhase({
@@ -149,6 +159,8 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
           }
           await finish.titleGeneration;
           await context.records.write(runId, agentId, "finished");
+          // Last, so a retry of this step after a failure above does not end the spans twice.
+          endRunSpans({ input, environment, iteration, text: text ?? "", runError });
           return {
             text: text ?? "",
             reason: iteration.lastStepResult?.reason ?? "stop",

@@ -72,6 +72,11 @@ export function registerCallerRun(runId: string, prepared: PreparationResult, ab
     modelList: withRawChunksInList(prepared.registryEntry.modelList),
     outputProcessors: withProcessorRetries(prepared.registryEntry.outputProcessors),
     messageList: prepared.messageList,
+    // Core's steps end the run's root spans through these live objects when they find them, and
+    // from the run input's span data when they do not (a worker in another process); leaving them
+    // out makes the caller's process end them the one way every worker does, once.
+    agentSpan: undefined,
+    modelSpan: undefined,
     abortController,
     abortSignal: abortController.signal,
   };

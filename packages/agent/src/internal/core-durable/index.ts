@@ -3,4 +3,5 @@
 // (core's step functions, events, loop state). Every cast across that boundary lives here.
 export * from "./caller.ts";
 export * from "./run-input.ts";
+export * from "./run-spans.ts";
 export * from "./worker.ts";

@@ -1,0 +1,77 @@
+import type { BaseIterationState } from "@mastra/core/agent/durable";
+import type { AIModelGenerationSpan, ExportedSpan, ObservabilityInstance, SpanType } from "@mastra/core/observability";
+
+import type { RunInput, StepEnvironment } from "./run-input.ts";
+
+// The run's root spans (`agent_run`, `model_generation`) are opened by core's preparation in the
+// caller's process and travel as exported span data on the run input; core's steps rebuild them
+// wherever they run. These functions end them as core's own durable workflow does at its end, from
+// that same data, so the caller's process and any other worker end them the same way.
+
+/** The selected observability instance of the step's Mastra, when tracing is on. */
+function observabilityOf(environment: StepEnvironment): ObservabilityInstance | undefined {
+  return environment.mastra?.observability?.getSelectedInstance({ requestContext: environment.requestContext });
+}
+
+/** The root spans' exported data, as core's steps read it (core keeps it untyped). */
+type SpanData = ExportedSpan<never>;
+
+/**
+ * Ends the run's `model_generation` (with the output, finish reason and usage, through core's
+ * tracker) and `agent_run` spans at the end of a run, as core's `map-final-output` step does. A run
+ * whose last LLM call failed had its generation ended with the error by core's LLM step; its agent
+ * run ends with that error.
+ */
+export function endRunSpans(options: {
+  input: RunInput;
+  environment: StepEnvironment;
+  iteration: BaseIterationState;
+  text: string;
+  /** The error an LLM call of the run ended with, as its step memoized it. */
+  runError?: { name: string; message: string } | undefined;
+}): void {
+  const { input, environment, iteration, text, runError } = options;
+  const observability = observabilityOf(environment);
+  if (observability === undefined) {
+    return;
+  }
+  const reason = iteration.lastStepResult?.reason;
+  if (input.modelSpanData !== undefined && reason !== "error") {
+    const toolCalls = iteration.accumulatedSteps.flatMap((step) =>
+      (step.toolCalls ?? []).map((call: { toolCallId: string; toolName: string; args?: unknown }) => ({
+        toolCallId: call.toolCallId,
+        toolName: call.toolName,
+        args: call.args,
+      })),
+    );
+    // A rebuilt span is of its type's class: a model generation's has core's tracker.
+    const modelSpan = observability.rebuildSpan(input.modelSpanData as SpanData) as unknown as AIModelGenerationSpan;
+    modelSpan.createTracker()?.endGeneration({
+      output: { text, ...(toolCalls.length > 0 ? { toolCalls } : {}) },
+      attributes: { finishReason: reason },
+      usage: iteration.accumulatedUsage,
+    });
+  }
+  if (input.agentSpanData !== undefined) {
+    const agentSpan = observability.rebuildSpan(input.agentSpanData as ExportedSpan<SpanType.AGENT_RUN>);
+    if (runError === undefined) {
+      agentSpan.end({ output: { text } });
+    } else {
+      agentSpan.error({ error: Object.assign(new Error(runError.message), { name: runError.name }), endSpan: true });
+    }
+  }
+}
+
+/** Ends the run's root spans with the error that failed the run, as core does when its workflow fails. */
+export function failRunSpans(options: { input: RunInput; environment: StepEnvironment; error: Error }): void {
+  const { input, environment, error } = options;
+  const observability = observabilityOf(environment);
+  if (observability === undefined) {
+    return;
+  }
+  for (const data of [input.modelSpanData, input.agentSpanData]) {
+    if (data !== undefined) {
+      observability.rebuildSpan(data as SpanData).error({ error, endSpan: true });
+    }
+  }
+}
