@@ -40,7 +40,7 @@ export function addChatRoutes(app: Hono, durable: InngestAgent): void {
       const body = (await c.req.json().catch(() => undefined)) as ChatRequestBody | undefined;
       const chatId = body?.id;
       const messages = body?.messages;
-      if (typeof chatId !== "string" || !chatIdPattern.test(chatId) || !Array.isArray(messages)) {
+      if (typeof chatId !== "string" || !chatIdPattern.test(chatId) || !isMessageList(messages)) {
         throw new Refusal(400, "INVALID_REQUEST_BODY", "send useChat's body: { id, messages }");
       }
       const decisions = decisionsOf(messages);
@@ -68,6 +68,13 @@ export function addChatRoutes(app: Hono, durable: InngestAgent): void {
       const result = await durable.observe(runId, { offset, resourceId: user, indexedChunks: true });
       return runMessageStream(result, offset);
     }),
+  );
+}
+
+function isMessageList(value: unknown): value is UIMessage[] {
+  return (
+    Array.isArray(value) &&
+    value.every((message) => typeof message === "object" && message !== null && Array.isArray(message.parts))
   );
 }
 
