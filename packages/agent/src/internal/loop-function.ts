@@ -13,6 +13,7 @@ import {
   publishError,
   publishFinish,
   type RunInput,
+  type RunSpanData,
   requestContextOf,
 } from "./core-durable/index.ts";
 import { type LLMInput, type LLMOutput, runLLMPhase } from "./llm-phase.ts";
@@ -103,10 +104,13 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
       let ended = false;
       let processorRetryCount = 0;
       let runError: LLMOutput["runError"];
+      // The root spans the run goes on under: the input's, until a resume opens new ones.
+      let spans: RunSpanData = { agentSpanData: input.agentSpanData, modelSpanData: input.modelSpanData };
       try {
         for (let index = 0; index < maxSteps; index++) {
           const llmInput: LLMInput = {
             ...input,
+            ...spans,
             messageListState: iteration.messageListState,
             messageId: iteration.messageId ?? input.messageId,
             state: iteration.state ?? input.state,
@@ -119,12 +123,13 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
           runError = llm.runError;
           // Counts retries of one step only: the plain loop starts again at zero after a step it accepted.
           processorRetryCount = llm.processorRetryCount ?? 0;
-          const toolResults: DurableToolCallOutput[] = await runToolPhase({
+          const tools = await runToolPhase({
             agentId,
             runId,
             index,
             input,
             llm,
+            spans,
             records: context.records,
             waitTimeoutMs: context.waitTimeoutMs,
             resumeEvent: resumeEventName(agentId),
@@ -133,7 +138,19 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             step,
             pubsub: context.pubsub,
           });
-          const mapped = await runMappingPhase({ durable, steps, index, input, iteration, llm, toolResults });
+          spans = tools.spans;
+          const toolResults: DurableToolCallOutput[] = tools.results;
+          // A suspension ended the LLM step's span already.
+          const mappedLLM = tools.suspended ? { ...llm, stepSpanData: undefined } : llm;
+          const mapped = await runMappingPhase({
+            durable,
+            steps,
+            index,
+            input,
+            iteration,
+            llm: mappedLLM,
+            toolResults,
+          });
           iteration = nextIterationState(iteration, mapped);
           if (!mapped.stepResult?.isContinued) {
             break;
@@ -160,7 +177,7 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
           await finish.titleGeneration;
           await context.records.write(runId, agentId, "finished");
           // Last, so a retry of this step after a failure above does not end the spans twice.
-          endRunSpans({ input, environment, iteration, text: text ?? "", runError });
+          endRunSpans({ input: { ...input, ...spans }, environment, iteration, text: text ?? "", runError });
           return {
             text: text ?? "",
             reason: iteration.lastStepResult?.reason ?? "stop",

@@ -1,7 +1,13 @@
 import type { DurableToolCallInput, DurableToolCallOutput } from "@mastra/core/agent/durable";
 import type { PubSub } from "@mastra/core/events";
 import { type PendingResume, streamTopic } from "@mastra/inngest-core";
-import { isCoreBackgroundAcknowledgement, publishChunk, type StepEnvironment } from "./core-durable/index.ts";
+import {
+  isCoreBackgroundAcknowledgement,
+  openResumedSpans,
+  publishChunk,
+  type RunSpanData,
+  type StepEnvironment,
+} from "./core-durable/index.ts";
 import type { StepPublisher } from "./step-publisher.ts";
 import type { ToolOutcome, ToolPhaseContext } from "./tool-phase.ts";
 
@@ -15,16 +21,23 @@ export async function executeTool(
   publisher: StepPublisher,
   environment: StepEnvironment,
   toolCall: DurableToolCallInput,
-  resume: { resumeData: unknown; suspendData: unknown } | undefined,
+  resume: { resumeData: unknown; suspendData: unknown; openSpans: boolean } | undefined,
+  spans: RunSpanData,
 ): Promise<ToolOutcome> {
+  // A resumed execution runs under the spans of the resumed run, as the plain agent's does.
+  const resumedSpans = resume?.openSpans
+    ? openResumedSpans({ input: context.input, environment, suspended: spans })
+    : undefined;
+  const runSpans = resumedSpans ?? spans;
+  const traced = resumedSpans === undefined ? {} : { resumedSpans };
   let suspendData: unknown;
   let suspended = false;
   publisher.holdSuspendedEvents();
   const output = await context.steps.tool(
     environment,
-    { ...toolCall, stepSpanData: context.llm.stepSpanData },
+    { ...toolCall, stepSpanData: resume === undefined ? context.llm.stepSpanData : runSpans.modelSpanData },
     {
-      getInitData: () => context.input,
+      getInitData: () => ({ ...context.input, ...runSpans }),
       suspend: async (payload: unknown) => {
         suspended = true;
         suspendData = payload;
@@ -50,7 +63,7 @@ export async function executeTool(
     if (resume !== undefined) {
       await context.records.removePending(context.runId, context.agentId, toolCall.toolCallId);
     }
-    return { suspended: false, output };
+    return { suspended: false, output, ...traced };
   }
   const payload = (suspendData ?? {}) as { type?: string; toolCallSuspended?: unknown };
   const pending: PendingResume = {
@@ -64,7 +77,7 @@ export async function executeTool(
   // Keep the run's stream history at least as long as it may wait.
   await retainHistory(context.pubsub(), context.runId, context.waitTimeoutMs);
   await publisher.releaseHeld();
-  return { suspended: true, pending, suspendData };
+  return { suspended: true, pending, suspendData, ...traced };
 }
 
 /** Whether the tool step answered the call with a background acknowledgement and streamed no result for it. */

@@ -2,7 +2,7 @@ import type { DurableLLMStepOutput, DurableToolCallInput, DurableToolCallOutput 
 import type { PubSub } from "@mastra/core/events";
 import { ErrorCode, type PendingResume } from "@mastra/inngest-core";
 import { NonRetriableError } from "inngest";
-import { type CoreSteps, type RunInput, toolCallConcurrency } from "./core-durable/index.ts";
+import { type CoreSteps, type RunInput, type RunSpanData, toolCallConcurrency } from "./core-durable/index.ts";
 import type { DurableStep } from "./loop-context.ts";
 import { clearWaitingRow, writeWaitingRow } from "./mastra-run-row.ts";
 import type { RecordedDecision, RunRecords } from "./run-records.ts";
@@ -11,9 +11,21 @@ import { packageName } from "./stream-input.ts";
 import { executeTool } from "./tool-execution.ts";
 
 /** The outcome of one execution of a tool step, as memoized. */
-export type ToolOutcome =
+export type ToolOutcome = (
   | { suspended: false; output: DurableToolCallOutput }
-  | { suspended: true; pending: PendingResume; suspendData: unknown };
+  | { suspended: true; pending: PendingResume; suspendData: unknown }
+) & {
+  /** The spans a resumed execution opened for the rest of the run (see `openResumedSpans`). */
+  resumedSpans?: RunSpanData;
+};
+
+/** What an iteration's tool calls left: their results, and the spans the run goes on under. */
+export interface ToolPhaseResult {
+  results: DurableToolCallOutput[];
+  spans: RunSpanData;
+  /** Whether a call suspended: its suspension ended the LLM step's span. */
+  suspended: boolean;
+}
 
 /** What the tool phase needs from the loop. */
 export interface ToolPhaseContext {
@@ -22,6 +34,8 @@ export interface ToolPhaseContext {
   index: number;
   input: RunInput;
   llm: DurableLLMStepOutput;
+  /** The run's root spans as the iteration began. */
+  spans: RunSpanData;
   records: RunRecords;
   /** How long the run waits for decisions, in engine milliseconds. */
   waitTimeoutMs: number;
@@ -50,7 +64,7 @@ const waitSlicesSeconds = [2, 10, 60, 600, 3600];
  * Inngest until every pending call has its decision, reading decisions recorded by `resume()`
  * before and after each wait, so a decision is applied once however early it arrives.
  */
-export async function runToolPhase(context: ToolPhaseContext): Promise<DurableToolCallOutput[]> {
+export async function runToolPhase(context: ToolPhaseContext): Promise<ToolPhaseResult> {
   const { index, llm } = context;
   const results: DurableToolCallOutput[] = [];
   const waiting = new Map<number, { toolCall: DurableToolCallInput; pending: PendingResume; suspendData: unknown }>();
@@ -63,7 +77,7 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
     const outcomes = await Promise.all(
       batch.map((toolCall, offset) =>
         context.durable<ToolOutcome>(`tool:${index}:${start + offset}`, (publisher, environment) =>
-          executeTool(context, publisher, environment, toolCall, undefined),
+          executeTool(context, publisher, environment, toolCall, undefined, context.spans),
         ),
       ),
     );
@@ -81,6 +95,10 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
       }
     });
   }
+  let spans = context.spans;
+  // A resume opens the spans the run goes on under once (again after a call suspends anew): decided
+  // from memoized outcomes, so every replay asks the same step to open them.
+  let reopened = false;
   let waitedSeconds = 0;
   // Whether the last round applied a decision: the run then waits again for the calls left, and says so once.
   let decidedBefore = false;
@@ -123,11 +141,17 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
       const outcome = await context.durable<ToolOutcome>(
         `tool:${index}:${position}:resume:${round}`,
         (publisher, environment) =>
-          executeTool(context, publisher, environment, entry.toolCall, {
-            resumeData: decision.resumeData,
-            suspendData: entry.suspendData,
-          }),
+          executeTool(
+            context,
+            publisher,
+            environment,
+            entry.toolCall,
+            { resumeData: decision.resumeData, suspendData: entry.suspendData, openSpans: !reopened },
+            spans,
+          ),
       );
+      spans = outcome.resumedSpans ?? spans;
+      reopened = !outcome.suspended;
       if (outcome.suspended) {
         waiting.set(position, { toolCall: entry.toolCall, pending: outcome.pending, suspendData: outcome.suspendData });
       } else {
@@ -170,5 +194,5 @@ export async function runToolPhase(context: ToolPhaseContext): Promise<DurableTo
       clearWaitingRow(environment.mastra, context.runId),
     );
   }
-  return results;
+  return { results, spans, suspended: waited };
 }

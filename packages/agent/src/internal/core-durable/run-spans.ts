@@ -1,5 +1,11 @@
 import type { BaseIterationState } from "@mastra/core/agent/durable";
-import type { AIModelGenerationSpan, ExportedSpan, ObservabilityInstance, SpanType } from "@mastra/core/observability";
+import {
+  type AIModelGenerationSpan,
+  EntityType,
+  type ExportedSpan,
+  type ObservabilityInstance,
+  SpanType,
+} from "@mastra/core/observability";
 
 import type { RunInput, StepEnvironment } from "./run-input.ts";
 
@@ -74,4 +80,56 @@ export function failRunSpans(options: { input: RunInput; environment: StepEnviro
       observability.rebuildSpan(data as SpanData).error({ error, endSpan: true });
     }
   }
+}
+
+/** The exported data of a run's root spans: the run input's, or those a resume opened. */
+export interface RunSpanData {
+  agentSpanData?: unknown;
+  modelSpanData?: unknown;
+}
+
+/**
+ * Opens the spans a resumed run continues under, as the plain agent does when it resumes: an
+ * `agent_run` "(resumed)" under the generation the suspension ended, in the same trace, and a new
+ * `model_generation` under it. Their data is memoized by the step that opens them, so they are
+ * opened once and reach every later step, in whatever process it runs.
+ */
+export function openResumedSpans(options: {
+  input: RunInput;
+  environment: StepEnvironment;
+  suspended: RunSpanData;
+}): RunSpanData | undefined {
+  const { input, environment, suspended } = options;
+  const observability = observabilityOf(environment);
+  if (observability === undefined || suspended.modelSpanData === undefined) {
+    return undefined;
+  }
+  const generation = suspended.modelSpanData as ExportedSpan<SpanType.MODEL_GENERATION>;
+  const agentRun = observability.rebuildSpan(generation).createChildSpan({
+    type: SpanType.AGENT_RUN,
+    name: `agent run: '${input.agentId}' (resumed)`,
+    entityType: EntityType.AGENT,
+    entityId: input.agentId,
+    entityName: input.agentName ?? input.agentId,
+    metadata: {
+      runId: input.runId,
+      resumed: true,
+      ...(typeof (suspended.agentSpanData as { id?: unknown } | undefined)?.id === "string"
+        ? { resumedFromSpanId: (suspended.agentSpanData as { id: string }).id }
+        : {}),
+    },
+    requestContext: environment.requestContext,
+  });
+  const model = agentRun.createChildSpan({
+    type: SpanType.MODEL_GENERATION,
+    name: generation.name,
+    attributes: {
+      model: generation.attributes?.model,
+      provider: generation.attributes?.provider,
+      streaming: true,
+    },
+    metadata: { runId: input.runId, resumed: true },
+    requestContext: environment.requestContext,
+  });
+  return { agentSpanData: agentRun.exportSpan(), modelSpanData: model.exportSpan() };
 }
