@@ -1,16 +1,5 @@
 import type { ParityAllowance } from "./parity-compare.ts";
-import type { RunObservation, SegmentObservation } from "./parity-observation.ts";
-
-/** Applies `change` to every segment of the durable side of the scenarios named; the plain side stays. */
-function onDurable(
-  scenarios: readonly string[] | "every",
-  change: (segment: SegmentObservation) => SegmentObservation,
-): ParityAllowance["normalize"] {
-  return (observation, side, scenario) =>
-    side === "durable" && (scenarios === "every" || scenarios.includes(scenario.name))
-      ? { ...observation, segments: observation.segments.map(change) }
-      : observation;
-}
+import type { RunObservation } from "./parity-observation.ts";
 
 /** Applies `change` to the plain side of the scenarios named. */
 function onPlain(
