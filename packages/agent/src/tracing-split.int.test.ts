@@ -1,0 +1,122 @@
+import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Mastra } from "@mastra/core/mastra";
+import type { AnyExportedSpan } from "@mastra/core/observability";
+import { findFreePort, silentLogger } from "@mastra/inngest-testing/helpers";
+import { Inngest } from "inngest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createInngestAgent } from "./create-inngest-agent.ts";
+import { splitAgent } from "./fixtures/split-agents.ts";
+import { startFixtureProcess } from "./test/test-worker.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
+import { testObservability } from "./test/tracing/span-tree.ts";
+
+/**
+ * The caller's process opens the run's root spans; the steps run in a worker process, which adds its
+ * spans to the same trace and ends the root spans, each once.
+ * @see issue 20
+ */
+describe("tracing with the steps in a worker process", () => {
+  let world: TestWorld;
+  let worker: ChildProcess | undefined;
+  let eventsFile: string;
+  let port: number;
+  let caller: ReturnType<typeof createInngestAgent>;
+  const tracing = testObservability();
+
+  beforeAll(async () => {
+    // Retries back off 1.5 s, 3 s, 6 s (Inngest's table scaled by 0.1): enough for a worker to restart.
+    world = await startTestWorld("classic", 0.1);
+    port = await findFreePort();
+    eventsFile = join(mkdtempSync(join(tmpdir(), "agent-traced-")), "events.jsonl");
+    worker = await startFixtureProcess("traced-worker.ts", [world.engine.url, String(port), eventsFile]);
+    await world.engine.syncApp(`http://127.0.0.1:${port}/api/inngest`);
+    const inngest = new Inngest({ id: "traced", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
+    caller = createInngestAgent({ agent: splitAgent(), inngest });
+    new Mastra({ agents: { split: caller as never }, observability: tracing.observability, logger: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    worker?.kill("SIGKILL");
+    await caller?.pubsub.close();
+    await world?.close();
+  });
+
+  /** The worker's events of the trace `traceId`, once its exporter wrote the `agent_run` span's end. */
+  async function workerEvents(traceId: string | undefined): Promise<Array<{ type: string; span: AnyExportedSpan }>> {
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      const lines = existsSync(eventsFile) ? readFileSync(eventsFile, "utf8").trim().split("\n") : [];
+      const events = lines
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { type: string; span: AnyExportedSpan })
+        .filter((event) => event.span.traceId === traceId);
+      if (events.some((event) => event.type === "span_ended" && event.span.type === "agent_run")) {
+        return events;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error("the worker never ended the agent_run span");
+  }
+
+  it("one trace: the caller's root spans, the worker's steps under them, each span ended once", async () => {
+    const live = await caller.stream("Look up a, b and c", { maxSteps: 10 });
+    for await (const _chunk of live.output.fullStream as unknown as AsyncIterable<unknown>) {
+      // read to the end
+    }
+    await expectOneTree(live.runId);
+  }, 60_000);
+
+  it("a worker killed mid-run: the retried step's spans join the same trace, and no span is ended twice", async () => {
+    const live = await caller.stream("Look up a, b and c", { maxSteps: 10 });
+    const reader = (live.output.fullStream as ReadableStream<{ type: string }>).getReader();
+    let killed = false;
+    let toolResults = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      toolResults += value.type === "tool-result" ? 1 : 0;
+      // Kill the worker while it streams the second LLM call, after the first tool ran.
+      if (!killed && toolResults === 1 && value.type === "step-start") {
+        killed = true;
+        worker?.kill("SIGKILL");
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        worker = await startFixtureProcess("traced-worker.ts", [world.engine.url, String(port), eventsFile]);
+      }
+    }
+    expect(killed).toBe(true);
+    await expectOneTree(live.runId);
+  }, 60_000);
+
+  /** The run's spans: the caller's roots, and the worker's spans in their trace, ended once each. */
+  async function expectOneTree(runId: string): Promise<void> {
+    const callerRoots = tracing.exporter.events
+      .filter((event) => event.type === "span_started")
+      .map((event) => event.exportedSpan)
+      .filter((span) => (span.metadata as { runId?: string } | undefined)?.runId === runId);
+    expect(callerRoots.map((span) => span.type).sort()).toEqual(["agent_run", "model_generation"]);
+    const [agentRun] = callerRoots.filter((span) => span.type === "agent_run");
+
+    const ended = (await workerEvents(agentRun?.traceId))
+      .filter((event) => event.type === "span_ended")
+      .map((event) => event.span);
+    const endedIds = ended.map((span) => span.id);
+    expect(new Set(endedIds).size).toBe(endedIds.length);
+    // The root spans the caller opened are ended by the worker, once.
+    for (const root of callerRoots) {
+      expect(ended.filter((span) => span.id === root.id)).toHaveLength(1);
+    }
+    const byId = new Map(ended.map((span) => [span.id, span]));
+    const parentType = (span: AnyExportedSpan) => byId.get(span.parentSpanId ?? "")?.type;
+    const steps = ended.filter((span) => span.type === "model_step");
+    expect(steps.map((span) => span.name).sort()).toEqual(["step: 0", "step: 1", "step: 2", "step: 3"]);
+    expect(steps.every((span) => parentType(span) === "model_generation")).toBe(true);
+    const tools = ended.filter((span) => span.type === "tool_call");
+    expect(tools).toHaveLength(3);
+    expect(tools.every((span) => parentType(span) === "model_step")).toBe(true);
+    expect(byId.get(agentRun?.id ?? "")?.output).toEqual({ text: expect.stringContaining("z39") });
+  }
+});
