@@ -176,7 +176,9 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
           }
           await finish.titleGeneration;
           await context.records.write(runId, agentId, "finished");
-          // Last, so a retry of this step after a failure above does not end the spans twice.
+          // Last, after the step's events are stored, so a retry of this step after a failure above
+          // does not end the spans twice.
+          await publisher.flush();
           endRunSpans({ input: { ...input, ...spans }, environment, iteration, text: text ?? "", runError });
           return {
             text: text ?? "",
