@@ -112,6 +112,14 @@ describe("run retention on Redis", () => {
     expect(minimum(ended.history)).toBeGreaterThan(0);
     expect(maximum(ended.history)).toBeLessThanOrEqual(retention.endedMs);
     expect(minimum(ended.bookkeeping)).toBeGreaterThan(maximum(ended.history));
+    // Nothing keeps the cache's default TTL (a day) it was pushed with: the record and claim go
+    // endedMs + activeMs after the end, a decision at most as long as a waiting run's keys.
+    for (const [key, ttl] of ended.bookkeeping) {
+      const bound = key.includes(":decision:")
+        ? waitTimeoutMs + retention.endedMs + retention.activeMs
+        : retention.endedMs + retention.activeMs;
+      expect(ttl, key).toBeLessThanOrEqual(bound);
+    }
   });
 
   it("defaults the retention from the cache's TTL, and a run id stays claimed after its history expired", async () => {

@@ -88,6 +88,8 @@ export interface IndexedAppendCache {
   retain(keys: readonly string[], ttlMs: number): Promise<void>;
   /** The time to live of keys written without one of their own, in milliseconds. */
   readonly defaultTtlMs?: number;
+  /** Sets the keys' time to live to exactly `ttlMs` from now, shorter or longer than it was. */
+  expire?(keys: readonly string[], ttlMs: number): Promise<void>;
 }
 
 const noCapabilities: StreamCacheCapabilities = Object.freeze({
@@ -161,5 +163,18 @@ export async function retainKeys(cache: MastraServerCache, keys: readonly string
   const candidate = cache as Partial<IndexedAppendCache>;
   if (typeof candidate.retain === "function") {
     await candidate.retain(keys, ttlMs);
+  }
+}
+
+/**
+ * Sets `keys` to expire exactly `ttlMs` from now, shortening a longer TTL (written with the
+ * cache's default, say), on a cache that can; on any other cache, keeps them at least that long.
+ */
+export async function expireKeys(cache: MastraServerCache, keys: readonly string[], ttlMs: number): Promise<void> {
+  const candidate = cache as Partial<IndexedAppendCache>;
+  if (typeof candidate.expire === "function") {
+    await candidate.expire(keys, ttlMs);
+  } else {
+    await retainKeys(cache, keys, ttlMs);
   }
 }

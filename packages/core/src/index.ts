@@ -1,5 +1,6 @@
 export {
   type CacheNotifiedPubSub,
+  expireKeys,
   getDefaultTtlMs,
   getNotificationChannel,
   getStreamCacheCapabilities,

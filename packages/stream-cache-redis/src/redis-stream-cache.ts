@@ -238,6 +238,15 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     });
   }
 
+  /** Sets the keys' time to live to exactly `ttlMs` from now, shorter or longer than it was (`PEXPIRE`). */
+  async expire(keys: readonly string[], ttlMs: number): Promise<void> {
+    const transaction = this.#client.multi();
+    for (const key of keys) {
+      transaction.pexpire(this.#key(key), ttlMs);
+    }
+    await this.#timed("an expire", transaction.exec());
+  }
+
   /** Keeps the keys at least `ttlMs` from now, never shortening a longer TTL (`PEXPIRE ... GT`). */
   async retain(keys: readonly string[], ttlMs: number): Promise<void> {
     const transaction = this.#client.multi();

@@ -67,3 +67,17 @@ describe("InMemoryStreamCache bounds", () => {
     expect((thrown as Error).message).toContain(`${field} must be a positive integer`);
   });
 });
+
+describe("InMemoryStreamCache times to live", () => {
+  it("retain() only lengthens a key's time to live; expire() sets it, shorter too", async () => {
+    const cache = new InMemoryStreamCache({ ttlMs: 60_000 });
+    expect(cache.defaultTtlMs).toBe(60_000);
+    await cache.listPush("claim", { id: 1 });
+    await cache.retain(["claim"], 10);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(await cache.listLength("claim")).toBe(1);
+    await cache.expire(["claim"], 10);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(await cache.listLength("claim")).toBe(0);
+  });
+});

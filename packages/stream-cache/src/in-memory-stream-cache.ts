@@ -202,6 +202,17 @@ export class InMemoryStreamCache extends MastraServerCache implements IndexedApp
     return outcomes;
   }
 
+  /** Sets the keys' time to live to exactly `ttlMs` from now, shorter or longer than it was. */
+  async expire(keys: readonly string[], ttlMs: number): Promise<void> {
+    const until = Date.now() + ttlMs;
+    for (const key of keys) {
+      const entry = this.#read(key);
+      if (entry !== undefined) {
+        entry.expiresAt = until;
+      }
+    }
+  }
+
   async retain(keys: readonly string[], ttlMs: number): Promise<void> {
     const until = Date.now() + ttlMs;
     for (const key of keys) {

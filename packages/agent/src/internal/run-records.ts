@@ -1,11 +1,11 @@
 import type { MastraServerCache } from "@mastra/core/cache";
 import {
   createKeyLayout,
+  expireKeys,
   type KeyLayout,
   type PendingResume,
   type RunRecord,
   type RunStatus,
-  retainKeys,
 } from "@mastra/inngest-core";
 import { bookkeepingTtlMs, type ResolvedRetention } from "./run-retention.ts";
 
@@ -61,11 +61,15 @@ export class RunRecords {
     await this.#keep(runId, "running");
   }
 
-  /** Keeps the record and claim (and any other run keys given) for the time `status` asks. */
+  /**
+   * Sets the record and claim (and any other run keys given) to expire exactly when `status` asks:
+   * longer while the run waits, shorter once it ended, and never the cache's default they were
+   * pushed with.
+   */
   async #keep(runId: string, status: RunStatus, extraKeys: readonly string[] = []): Promise<void> {
     const keys = this.#layout.run(runId);
     const ttlMs = bookkeepingTtlMs(this.#retention(), status);
-    await retainKeys(this.#cache(), [keys.record, keys.claim, keys.claimants, ...extraKeys], ttlMs);
+    await expireKeys(this.#cache(), [keys.record, keys.claim, keys.claimants, ...extraKeys], ttlMs);
   }
 
   /**
