@@ -75,7 +75,7 @@ export interface CreateInngestAgentOptions<TAgent extends AnyAgent = AnyAgent> {
   /**
    * How long a run's keys in the cache (its stream history, record, claim and decisions) are
    * kept. The record, claim and decisions always outlive the history, and nothing of a run that
-   * waits for a decision expires before its wait can end. See the README's retention table.
+   * waits for a decision expires before its wait can end. See docs/retention.md.
    * @default activeMs: the cache's default TTL (`RedisStreamCache` `ttlSeconds`, `InMemoryStreamCache` `ttlMs`), else one day; endedMs: one hour, at most activeMs
    */
   retention?: RunRetention;

@@ -15,7 +15,7 @@ import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 // Every key a run creates carries a TTL from one retention policy, and the invariants hold on a
 // real Redis: the record and claim outlive the history, nothing of a waiting run expires before its
-// wait can end, an ended run's keys all expire, and the README's defaults are what Redis shows.
+// wait can end, an ended run's keys all expire, and the documented defaults (docs/retention.md) are what Redis shows.
 
 /** A run's keys on Redis with their time to live in milliseconds, history and bookkeeping apart. */
 interface RunKeys {
@@ -145,8 +145,8 @@ describe("run retention on Redis", () => {
     expect(MastraInngestError.isInstance(observed, ErrorCode.OFFSET_EXPIRED)).toBe(true);
   });
 
-  it("shows on Redis the defaults the README's retention table gives", async () => {
-    const table = readmeRetention();
+  it("shows on Redis the defaults the retention table of docs/retention.md gives", async () => {
+    const table = documentedRetention();
     const durable = await agentWith("defaults", {});
     const { output, runId } = await durable.stream("Send 5", { memory: { thread: "t", resource: "cy" } });
     expect(await output.finishReason).toBe("suspended");
@@ -167,15 +167,14 @@ describe("run retention on Redis", () => {
   });
 });
 
-/** The README's retention table with the default figures, in milliseconds, per phase and key group. */
-function readmeRetention(): Record<"running" | "waiting" | "ended", { history: number; bookkeeping: number }> {
-  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-  const section = readme.slice(readme.indexOf("## Retention"));
+/** The retention table of docs/retention.md, with the default figures, in milliseconds, per phase and key group. */
+function documentedRetention(): Record<"running" | "waiting" | "ended", { history: number; bookkeeping: number }> {
+  const section = readFileSync(new URL("../docs/retention.md", import.meta.url), "utf8");
   const hours = (cell: string) => Number(/\((\d+) h\)/.exec(cell)?.[1]) * 3_600_000;
   const row = (phase: string) => {
     const match = new RegExp(`^\\| ${phase} \\| (.+) \\| (.+) \\|$`, "m").exec(section);
     if (match === null) {
-      throw new Error(`the README's retention table has no row "${phase}"`);
+      throw new Error(`docs/retention.md's retention table has no row "${phase}"`);
     }
     return { history: hours(match[1] as string), bookkeeping: hours(match[2] as string) };
   };

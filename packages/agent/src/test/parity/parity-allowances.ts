@@ -12,7 +12,7 @@ function onPlain(
 
 /**
  * Where the durable run differs from the plain `agent.stream()`, each with its reason. Every entry
- * is a row of the README's "Differences from the plain `agent.stream()`" table, by `id` (a test
+ * is a row of the table in docs/differences.md, by `id` (a test
  * checks that both list the same ones).
  */
 export const parityAllowances: readonly ParityAllowance[] = [

@@ -11,9 +11,9 @@ export interface ParityDifference {
   durable: unknown;
 }
 
-/** A difference the harness accepts, with the reason: the README's differences table lists each. */
+/** A difference the harness accepts, with the reason: docs/differences.md lists each. */
 export interface ParityAllowance {
-  /** A short name, also the first column of the README's table. */
+  /** A short name, also the first column of the table in docs/differences.md. */
   id: string;
   /** Why the durable run differs here. */
   reason: string;
