@@ -20,8 +20,10 @@ export async function abortRun(runtime: AgentRuntime, runId: string): Promise<vo
   await runtime.inngest.send({ name: cancelEventName(runtime.id), data: { runId } });
   // A producer key of its own, so a repeated abort() is stored once.
   const event = { type: "abort", runId, data: { steps: [] }, producer: { stepId: "abort", attempt: 0, sequence: 0 } };
-  await transport.publish(streamTopic(runId), event);
-  await transport.flush();
+  // A publisher of its own, whose flush reports this event's failure and no other run's.
+  const publisher = transport.createPublisher();
+  await publisher.publish(streamTopic(runId), event);
+  await publisher.flush();
   await runtime.records.write(runId, runtime.id, "aborted");
   await clearWaitingRow(runtime.mastra, runId).catch(() => {});
   // A cancelled run runs no more code anywhere: what this process holds for it goes now.

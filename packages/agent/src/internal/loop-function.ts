@@ -71,9 +71,11 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
             });
           }
           await clearWaitingRow(context.mastra(), input.runId);
-          const pubsub = context.pubsub();
-          await publishError(pubsub, input.runId, error);
-          await pubsub.flush();
+          // A publisher of its own: its flush reports this event's failure, not another run's, and
+          // a retry of this report stores the event once (same producer key).
+          const publisher = new StepPublisher(context.pubsub(), "on-failure", 0);
+          await publishError(publisher, input.runId, error);
+          await publisher.flush();
         });
         // Its own step, so the root spans end once however often the report above is retried.
         await step.run("trace-failure", async () => {
