@@ -48,6 +48,10 @@ export class ScaledRetentionCache extends RedisStreamCache {
     await super.retain(keys, this.#scale(ttlMs));
   }
 
+  override async expire(keys: readonly string[], ttlMs: number): Promise<void> {
+    await super.expire(keys, this.#scale(ttlMs));
+  }
+
   #scale(ttlMs: number): number {
     return Math.max(1_000, Math.round(ttlMs / this.#divisor));
   }
