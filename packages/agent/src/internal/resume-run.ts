@@ -45,25 +45,58 @@ export async function resumeRun<OUTPUT>(
     );
   }
   const offset = (history.at(-1)?.index ?? -1) + 1;
+  // The decision is recorded: from here on the run must hear of it, whether or not this caller
+  // manages to follow the run. The stream opens first (so the caller sees the run's events as they
+  // come, in order with its callbacks), then the signal goes; its resends are set up before it, so
+  // a failed first send is sent again too.
+  const signal = { name: resumeEventName(runtime.id), data: { runId, toolCallId: target.toolCallId } };
   const messageId = randomUUID();
-  const model = await runtime.modelInfo();
-  const stream = await openRunStream<OUTPUT>(runtime, runId, {
-    messageId,
-    model,
-    offset,
-    indexedChunks: options.indexedChunks,
-    // As the plain agent's resumed output, this one goes on from the stream so far.
-    priorState: await priorOutputState(history, { runId, messageId, model }),
-    callbacks: options,
-    endsAtWaiting: (data) => endsStreamAt(data, target),
+  let stream: Awaited<ReturnType<typeof openRunStream<OUTPUT>>>;
+  try {
+    const model = await runtime.modelInfo();
+    stream = await openRunStream<OUTPUT>(runtime, runId, {
+      messageId,
+      model,
+      offset,
+      indexedChunks: options.indexedChunks,
+      // As the plain agent's resumed output, this one goes on from the stream so far.
+      priorState: await priorOutputState(history, { runId, messageId, model }),
+      callbacks: options,
+      endsAtWaiting: (data) => endsStreamAt(data, target),
+      threadId: record?.threadId,
+      resourceId: record?.resourceId,
+    });
+  } catch (error) {
+    resendWhileWaiting(runtime, runId, target, signal);
+    await runtime.inngest.send(signal).catch(() => {});
+    throw recordedButNotFollowed(runId, target.toolCallId, "open the run's stream", error);
+  }
+  resendWhileWaiting(runtime, runId, target, signal);
+  try {
+    await runtime.inngest.send(signal);
+  } catch (error) {
+    stream.cleanup();
+    throw recordedButNotFollowed(runId, target.toolCallId, "signal the run (it is sent again shortly)", error);
+  }
+  return toStreamResult(stream, runId, {
     threadId: record?.threadId,
     resourceId: record?.resourceId,
+    cleanup: () => stream.cleanup(),
+    abort: () => abortOwnedRun(runtime, runId, options),
   });
-  const signal = { name: resumeEventName(runtime.id), data: { runId, toolCallId: target.toolCallId } };
-  await runtime.inngest.send(signal);
-  // An event that arrives after the run's last check for decisions but before its wait began is
-  // only found at the next check, and waits grow to an hour: while the call still waits, the
-  // event is sent again a little later (best effort, from this process).
+}
+
+/**
+ * An event that arrives after the run's last check for decisions but before its wait began is
+ * only found at the next check, and waits grow to an hour: while the call still waits, the event
+ * is sent again a little later (best effort, from this process).
+ */
+function resendWhileWaiting(
+  runtime: AgentRuntime,
+  runId: string,
+  target: { toolCallId: string; requestedAt: string },
+  signal: { name: string; data: Record<string, unknown> },
+): void {
   for (const delayMs of resumeResendDelaysMs) {
     setTimeout(() => {
       void runtime.records
@@ -78,10 +111,18 @@ export async function resumeRun<OUTPUT>(
         .catch(() => {});
     }, delayMs).unref();
   }
-  return toStreamResult(stream, runId, {
-    threadId: record?.threadId,
-    resourceId: record?.resourceId,
-    cleanup: () => stream.cleanup(),
-    abort: () => abortOwnedRun(runtime, runId, options),
-  });
+}
+
+/**
+ * The error of a `resume()` whose decision is recorded (the run applies it, and a second
+ * `resume()` of the call is refused) but that could not do the rest: it says so, and how to follow
+ * the run. Its code is the cause's.
+ */
+function recordedButNotFollowed(runId: string, toolCallId: string, what: string, cause: unknown): MastraInngestError {
+  const code = MastraInngestError.isInstance(cause) ? cause.code : ErrorCode.TRANSPORT_CLOSED;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new MastraInngestError(
+    `[${packageName}] the decision for tool call ${toolCallId} of run ${runId} is recorded and the run applies it, but resume() could not ${what}: follow the run with observe(runId) (${reason})`,
+    { code, cause },
+  );
 }
