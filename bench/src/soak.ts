@@ -35,7 +35,8 @@ interface Sample {
   redisKeys: number;
 }
 
-const engine = await startDevServer({ mode: "checkpoint" });
+// The engine keeps few ended runs, so its own memory does not hide the agent's.
+const engine = await startDevServer({ mode: "checkpoint", retention: 200 });
 const redis = await startRedis();
 const inngest = new Inngest({ id: "soak", isDev: true, baseUrl: engine.url, logger: silentLogger });
 const turns = Array.from({ length: runs + 10 }, () => textTurn("A short answer."));
