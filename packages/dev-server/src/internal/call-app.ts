@@ -19,7 +19,7 @@ export interface ReportedOp {
 
 /** What came back from one call, classified. */
 export type CallOutcome =
-  | { kind: "ops"; ops: ReportedOp[]; retryAfterMs?: number }
+  | { kind: "ops"; ops: ReportedOp[]; retryAfterMs?: number; requestVersion?: number }
   | { kind: "completed"; output: unknown }
   | { kind: "error"; error: unknown; retriable: boolean; retryAfterMs?: number };
 
@@ -83,9 +83,15 @@ export async function readOutcome(response: Response): Promise<CallOutcome> {
     return { kind: "completed", output: parsed ?? null };
   }
   if (response.status === 206 && Array.isArray(parsed)) {
-    return retryAfterMs === undefined
-      ? { kind: "ops", ops: parsed as ReportedOp[] }
-      : { kind: "ops", ops: parsed as ReportedOp[], retryAfterMs };
+    const outcome: CallOutcome = { kind: "ops", ops: parsed as ReportedOp[] };
+    if (retryAfterMs !== undefined) {
+      outcome.retryAfterMs = retryAfterMs;
+    }
+    const requestVersion = Number(response.headers.get("x-inngest-req-version") ?? Number.NaN);
+    if (Number.isInteger(requestVersion)) {
+      outcome.requestVersion = requestVersion;
+    }
+    return outcome;
   }
   const error =
     parsed !== undefined && typeof parsed === "object"

@@ -83,6 +83,11 @@ export class RunDriver {
     }
     if (run.planned.size === 0 && run.discoveryRequested && !run.discoveryInFlight) {
       run.discoveryRequested = false;
+      // Parallelism has ended: as Inngest's executor does for v2 executions, the SDK may run steps
+      // eagerly (and checkpoint) again, rather than planning every later step in a round trip.
+      if (run.disableImmediateExecution && (run.requestVersion ?? 0) >= 2) {
+        run.disableImmediateExecution = false;
+      }
       run.discoveryInFlight = true;
       void this.#dispatch(run, { kind: "discovery" });
     }
@@ -212,6 +217,9 @@ export class RunDriver {
   }
 
   #applyOps(run: RunState, target: CallTarget, attempt: number, outcome: Extract<CallOutcome, { kind: "ops" }>): void {
+    if (outcome.requestVersion !== undefined) {
+      run.requestVersion = outcome.requestVersion;
+    }
     if (outcome.ops.length > 1) {
       run.disableImmediateExecution = true;
     }

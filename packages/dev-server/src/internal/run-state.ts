@@ -74,7 +74,10 @@ export class RunState {
   readonly attempts: Map<string, number> = new Map();
   /** Sleeps, waits and invokes that block the run, by hashed id, with how to cancel each. */
   readonly blockers: Map<string, () => void> = new Map();
+  /** Set while parallel steps are outstanding: the SDK then plans every step instead of running it. */
   disableImmediateExecution: boolean = false;
+  /** The execution version the SDK last answered with (`x-inngest-req-version`). */
+  requestVersion: number | undefined;
   discoveryRequested: boolean = false;
   discoveryInFlight: boolean = false;
   /** The dispatch id of the call in flight whose checkpoints are accepted. */
