@@ -59,6 +59,8 @@ export {
   ATTEMPT_SUPERSEDED_EVENT_TYPE,
   type AttemptSupersededData,
   createSupersededMarker,
+  EVENTS_LOST_EVENT_TYPE,
+  type EventsLostData,
   OFFSET_EXPIRED_EVENT_TYPE,
   type OffsetExpiredData,
 } from "./stream-notices.ts";

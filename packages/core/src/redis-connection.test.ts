@@ -39,4 +39,16 @@ describe("redisServerIdentity", () => {
     expect(redisServerIdentity({ options: { host: "127.0.0.1", port: 6379, db: 1 } })).toBe("127.0.0.1:6379/1");
     expect(redisServerIdentity({ options: { path: "/tmp/redis.sock" } })).toBe("/tmp/redis.sock/0");
   });
+
+  it("is the sorted startup nodes of a Cluster, whatever form they were given in", () => {
+    const cluster = (startupNodes: unknown[]) => redisServerIdentity({ options: {}, isCluster: true, startupNodes });
+    expect(
+      cluster([
+        { host: "10.0.0.2", port: 7001 },
+        { host: "localhost", port: 7000 },
+      ]),
+    ).toBe("cluster:10.0.0.2:7001,127.0.0.1:7000");
+    expect(cluster(["redis://user:pw@10.0.0.2:7001", 7000])).toBe("cluster:10.0.0.2:7001,127.0.0.1:7000");
+    expect(cluster([{ host: "127.0.0.1", port: 7000 }])).not.toBe(redisServerIdentity({ options: { port: 7000 } }));
+  });
 });

@@ -48,3 +48,19 @@ export function createSupersededMarker(
     data,
   };
 }
+
+/**
+ * The type of the notice a cache stores in place of each event it finds lost: an event it had
+ * acknowledged is gone from Redis (a failover promoted a replica that had not received it yet, or
+ * a server without persistence restarted). Its index holds the notice, so every later index stays
+ * what subscribers already received; the lost event's content is gone.
+ */
+export const EVENTS_LOST_EVENT_TYPE = "events-lost";
+
+/** The data of an {@link EVENTS_LOST_EVENT_TYPE} notice. */
+export interface EventsLostData {
+  /** The first index of the lost range this notice belongs to. */
+  firstLostIndex: number;
+  /** The last index of that range (inclusive). */
+  lastLostIndex: number;
+}
