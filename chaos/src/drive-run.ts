@@ -163,6 +163,7 @@ async function driveStarted(
   // A stream ends where the run waits for a decision, as the plain agent's does; the stream of the
   // last resume() carries the run on, so the caller reads that one next, until the run ends.
   const continuations: InngestAgentStreamResult<unknown>[] = [];
+  const decided = new Set<string>();
   let current: InngestAgentStreamResult<unknown> | undefined = started;
   let read = 0;
   try {
@@ -178,8 +179,11 @@ async function driveStarted(
             break;
           }
           result.callerTypes.push(value.type);
-          if (value.type === "tool-call-approval") {
-            decisions.push(decide(context, result, value.payload?.toolCallId ?? "", deadline, continuations));
+          const toolCallId = value.payload?.toolCallId ?? "";
+          // A stream that follows the run with observe() replays approvals already decided.
+          if (value.type === "tool-call-approval" && !decided.has(toolCallId)) {
+            decided.add(toolCallId);
+            decisions.push(decide(context, result, toolCallId, deadline, continuations));
           }
         }
       } finally {
@@ -278,6 +282,11 @@ async function decide(
     } catch (error) {
       const reason = MastraInngestError.isInstance(error) ? error.code : String(error);
       result.resumes.push(`${toolCallId} +${Date.now() - result.startedAt} ${reason}`);
+      if (MastraInngestError.isInstance(error, ErrorCode.DECISION_RECORDED)) {
+        // As the error says: the run applies the decision; the caller follows it with observe().
+        await follow(context, result, deadline, continuations);
+        return;
+      }
       if (MastraInngestError.isInstance(error) && settledCodes.includes(error.code)) {
         return;
       }
@@ -285,6 +294,26 @@ async function decide(
     }
   }
   result.problems.push(`the decision for ${toolCallId} could not be delivered before the deadline`);
+}
+
+/** Follows the run with `observe()` from its start, retrying while a fault is in the way. */
+async function follow(
+  context: RunContext,
+  result: RunResult,
+  deadline: number,
+  continuations: InngestAgentStreamResult<unknown>[],
+): Promise<void> {
+  while (Date.now() < deadline) {
+    try {
+      continuations.push(
+        await bounded(result, deadline, context.caller.agent.observe(result.plan.runId, { offset: 0 }), "observe()"),
+      );
+      return;
+    } catch {
+      await sleep(200);
+    }
+  }
+  result.problems.push("the run could not be followed with observe() before the deadline");
 }
 
 function terminalChunk(type: string | undefined): boolean {

@@ -80,7 +80,9 @@ it("a resume() that cannot open its stream still signals the run, and says the d
 
   const failed = await resumer.resume(runId, { approved: true }, { resourceId: "ada" }).catch((error) => error);
   expect(refusing.subscribeAttempts).toBeGreaterThan(0);
-  expect(MastraInngestError.isInstance(failed, ErrorCode.TRANSPORT_CLOSED)).toBe(true);
+  expect(MastraInngestError.isInstance(failed, ErrorCode.DECISION_RECORDED)).toBe(true);
+  expect((failed as MastraInngestError).status).toBe(503);
+  expect(MastraInngestError.isInstance((failed as Error).cause, ErrorCode.TRANSPORT_CLOSED)).toBe(true);
   expect((failed as Error).message).toContain("is recorded and the run applies it");
   expect((failed as Error).message).toContain("observe(runId)");
 

@@ -23,6 +23,11 @@ export const ErrorCode = {
   AMBIGUOUS_RESUME: "AMBIGUOUS_RESUME",
   /** A decision for this tool call was already recorded; it is applied once only. */
   DUPLICATE_RESUME: "DUPLICATE_RESUME",
+  /**
+   * `resume()` recorded the decision (the run applies it, once) but could not signal the run or
+   * open the stream that follows it: follow the run with `observe(runId)`; resuming again is refused.
+   */
+  DECISION_RECORDED: "DECISION_RECORDED",
   /** The run stopped waiting before the decision arrived (its wait timed out). */
   RESUME_EXPIRED: "RESUME_EXPIRED",
   /** The requested offset is older than the history that is still kept. */

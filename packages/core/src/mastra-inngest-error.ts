@@ -83,6 +83,8 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   LIMIT_EXCEEDED: 429,
   TRANSPORT_CLOSED: 503,
+  // The decision is taken; what failed is following the run, which a client does with observe().
+  DECISION_RECORDED: 503,
 };
 
 function httpStatusOf(code: ErrorCode): number {

@@ -115,14 +115,13 @@ function resendWhileWaiting(
 
 /**
  * The error of a `resume()` whose decision is recorded (the run applies it, and a second
- * `resume()` of the call is refused) but that could not do the rest: it says so, and how to follow
- * the run. Its code is the cause's.
+ * `resume()` of the call is refused) but that could not do the rest: `DECISION_RECORDED`, so a
+ * caller that retries on transport errors follows the run with `observe()` instead of resuming again.
  */
 function recordedButNotFollowed(runId: string, toolCallId: string, what: string, cause: unknown): MastraInngestError {
-  const code = MastraInngestError.isInstance(cause) ? cause.code : ErrorCode.TRANSPORT_CLOSED;
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new MastraInngestError(
     `[${packageName}] the decision for tool call ${toolCallId} of run ${runId} is recorded and the run applies it, but resume() could not ${what}: follow the run with observe(runId) (${reason})`,
-    { code, cause },
+    { code: ErrorCode.DECISION_RECORDED, cause },
   );
 }
