@@ -8,18 +8,22 @@ export interface CachingPubSubOptions {
    */
   keyPrefix?: string;
   /**
-   * Batch publishes: `publish()` queues and returns, and queued events are written to the cache as
-   * one append and sent as one message. Off, every publish waits for its own write and send.
+   * Batch publishes by group commit: `publish()` queues and returns; a publish that finds no write
+   * in flight starts one at once (with the other publishes of the same tick), and what arrives
+   * while a write is in flight goes as the next write when it returns, one append and one message.
+   * Off, every publish waits for its own write and send.
    * @default true
    */
   batching?: boolean;
   /**
-   * How long the first queued event waits for others before the batch is flushed.
-   * @default 5
+   * How long a write started while none is in flight waits for more events first. 0 waits for
+   * nothing (group commit alone: one round trip of latency at low load, batches at high load);
+   * a positive value trades that latency for larger batches at low load.
+   * @default 0
    */
   batchWindowMs?: number;
   /**
-   * Flush as soon as this many events are queued.
+   * The most events one write carries; more wait for the next write.
    * @default 100
    */
   maxBatchEvents?: number;
@@ -100,7 +104,7 @@ export function resolveCachingPubSubOptions(options: CachingPubSubOptions): Reso
   const resolved: ResolvedCachingPubSubOptions = {
     keyPrefix: options.keyPrefix ?? "mastra:inngest",
     batching: options.batching ?? true,
-    batchWindowMs: nonNegative("batchWindowMs", options.batchWindowMs ?? 5),
+    batchWindowMs: nonNegative("batchWindowMs", options.batchWindowMs ?? 0),
     maxBatchEvents: positive("maxBatchEvents", options.maxBatchEvents ?? 100),
     maxQueuedEvents: positive("maxQueuedEvents", options.maxQueuedEvents ?? 10_000),
     writeRetries: nonNegative("writeRetries", options.writeRetries ?? 3),

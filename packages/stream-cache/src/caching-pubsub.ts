@@ -43,7 +43,7 @@ interface Listener {
  * sent; a publish repeated with the same producer key is stored and delivered once; a newer
  * attempt of a step supersedes the older attempt's events; subscribers replay from any offset in
  * pages and then follow the live tail, each index once and in order, filling gaps from history and
- * re-reading it when the live feed goes quiet. Publishing is batched and pipelined.
+ * re-reading it when the live feed goes quiet. Publishing is batched by group commit (no timer).
  *
  * With a cache shared across processes (it declares `crossProcess`, as Redis does), indices come
  * from the cache and any process can replay. With one that is not (in-memory), each process

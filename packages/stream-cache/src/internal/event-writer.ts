@@ -46,7 +46,7 @@ export function writeRetryDelayMs(failures: number): number {
 
 /**
  * Stores batches of events in the cache and sends what was stored to the inner PubSub, one message
- * per topic. Whatever got stored is sent, also when the write failed part way; a failed write is
+ * per topic, the topics of a batch at once. Whatever got stored is sent, also when the write failed part way; a failed write is
  * tried again (`writeRetries`), each event stored and sent once however many tries it takes.
  */
 export class EventWriter {
@@ -76,43 +76,47 @@ export class EventWriter {
     let remaining = [...byTopic.keys()];
     for (let failures = 0; remaining.length > 0; ) {
       const failing: string[] = [];
-      for (const topic of remaining) {
-        const queued = byTopic.get(topic) ?? [];
-        const sentHere = sent.get(topic) ?? new Set<string>();
-        sent.set(topic, sentHere);
-        try {
-          const refused = await this.#storeAndSend(
-            topic,
-            queued.map((item) => item.envelope),
-            sentHere,
-          );
-          if (refused.size > 0) {
-            const error = new MastraInngestError(
-              `[${packageName}] ${refused.size} event(s) of ${topic} were refused: a topic holds at most ${this.#options.options.maxEventsPerTopic} events (maxEventsPerTopic)`,
-              { code: ErrorCode.LIMIT_EXCEEDED },
+      // Topics are written at once (a pipelined client sends them in one round trip); each
+      // topic's events stay in order within its own append.
+      await Promise.all(
+        remaining.map(async (topic) => {
+          const queued = byTopic.get(topic) ?? [];
+          const sentHere = sent.get(topic) ?? new Set<string>();
+          sent.set(topic, sentHere);
+          try {
+            const refused = await this.#storeAndSend(
+              topic,
+              queued.map((item) => item.envelope),
+              sentHere,
             );
-            for (const item of queued) {
-              if (refused.has(item.envelope.id)) {
-                notStored.set(item, error);
+            if (refused.size > 0) {
+              const error = new MastraInngestError(
+                `[${packageName}] ${refused.size} event(s) of ${topic} were refused: a topic holds at most ${this.#options.options.maxEventsPerTopic} events (maxEventsPerTopic)`,
+                { code: ErrorCode.LIMIT_EXCEEDED },
+              );
+              for (const item of queued) {
+                if (refused.has(item.envelope.id)) {
+                  notStored.set(item, error);
+                }
               }
             }
+          } catch (error) {
+            if (failures + 1 <= this.#options.options.writeRetries && isRetryable(error)) {
+              failing.push(topic);
+              return;
+            }
+            const unsent = queued.filter((item) => !sentHere.has(item.envelope.id));
+            const failure = cacheFailure(
+              `could not store and send ${unsent.length} of ${queued.length} event(s) of ${topic} in ${failures + 1} tries`,
+              error,
+              "They are not stored, nor are their publisher's later events of that topic: its publishes to it are refused until its flush() has reported this",
+            );
+            for (const item of unsent) {
+              notStored.set(item, failure);
+            }
           }
-        } catch (error) {
-          if (failures + 1 <= this.#options.options.writeRetries && isRetryable(error)) {
-            failing.push(topic);
-            continue;
-          }
-          const unsent = queued.filter((item) => !sentHere.has(item.envelope.id));
-          const failure = cacheFailure(
-            `could not store and send ${unsent.length} of ${queued.length} event(s) of ${topic} in ${failures + 1} tries`,
-            error,
-            "They are not stored, nor are their publisher's later events of that topic: its publishes to it are refused until its flush() has reported this",
-          );
-          for (const item of unsent) {
-            notStored.set(item, failure);
-          }
-        }
-      }
+        }),
+      );
       remaining = failing;
       if (remaining.length > 0) {
         failures++;

@@ -47,15 +47,18 @@ export class PublishOwner {
 export interface QueuedPublish<Item> {
   item: Item;
   owner: PublishOwner;
-  /** Flush at once instead of waiting for the batch window (terminal events). */
+  /** Resolve or reject the publish with its own event's write, and start a write at once even with a linger. */
   urgent: boolean;
 }
 
 /** What a {@link PublishQueue} needs. */
 export interface PublishQueueOptions<Item> {
-  /** How long the first queued event may wait for others, in ms; 0 flushes on the next tick. */
+  /**
+   * How long a batch started while no write is in flight waits for more events, in ms. 0 (group
+   * commit) starts it once the publishes of the current tick are in, without a timer.
+   */
   batchWindowMs: number;
-  /** Flush as soon as this many events are queued. */
+  /** The most events one write carries; the rest go in the writes after it. */
   maxBatchEvents: number;
   /** The most events accepted and not yet written; past it `enqueue` waits for the writes ahead. */
   maxQueuedEvents: number;
@@ -67,27 +70,44 @@ export interface PublishQueueOptions<Item> {
   write(items: Item[], retrying: () => void): Promise<ReadonlyMap<Item, unknown>>;
 }
 
+/** An accepted publish with its place in the queue and, when urgent, how to settle its promise. */
+interface Accepted<Item> extends QueuedPublish<Item> {
+  settle?: (failure: { error: unknown } | undefined) => void;
+}
+
 /**
- * Orders publishes and writes them in batches, one batch at a time: `enqueue` returns without
- * waiting for the network (unless `maxQueuedEvents` are already waiting, or a write is being tried
- * again after a failure), and an urgent publish resolves or rejects with its own event's write.
- * An event not stored for good is a failure of its owner's topic (see {@link PublishOwner}):
- * `flush(owner)` reports the owner's failures, `flush()` the first failure of anyone's since the
- * last `flush()` (and clears those of {@link shared}).
+ * Orders publishes and writes them by group commit, one write at a time: a publish that finds no
+ * write in flight starts one (with the other publishes of the same tick); publishes that arrive
+ * while a write is in flight gather and go together as the next write when it returns (at most
+ * `maxBatchEvents` a write). Low load gets one round trip of latency, high load gets batches, and
+ * no timer sits on the path. `enqueue` returns without waiting for the network (unless
+ * `maxQueuedEvents` are already waiting, or a write is being tried again after a failure), and an
+ * urgent publish resolves or rejects with its own event's write. An event not stored for good is a
+ * failure of its owner's topic (see {@link PublishOwner}): `flush(owner)` reports the owner's
+ * failures, `flush()` the first failure of anyone's since the last `flush()` (and clears those of
+ * {@link shared}).
  */
 export class PublishQueue<Item extends { topic: string }> {
   /** The owner of the publishes made without an owner of their own. */
   readonly shared: PublishOwner = new PublishOwner();
   readonly #options: PublishQueueOptions<Item>;
-  #pending: Array<QueuedPublish<Item>> = [];
+  #pending: Array<Accepted<Item>> = [];
+  /** The write loop, while one runs: it takes what gathered each time a write returns. */
+  #writing: Promise<void> | undefined;
+  /** A start of the write loop waiting for the end of the tick or for the linger. */
+  #startScheduled = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #writing: Promise<unknown> = Promise.resolve();
   /** The first failure since the last `flush()`, whoever's events it lost. */
   #unreported: { error: unknown } | undefined;
   /** Whether the batch being written failed once and is being tried again. */
   #retrying = false;
   /** Events accepted and not yet written (pending or in a batch being written). */
   #unwritten = 0;
+  /** Publishes accepted so far, and publishes written or failed so far (always a prefix of those accepted). */
+  #accepted = 0;
+  #done = 0;
+  /** Who waits until `#done` reaches `until`. */
+  #waiters: Array<{ until: number; resolve: () => void }> = [];
 
   constructor(options: PublishQueueOptions<Item>) {
     this.#options = options;
@@ -96,16 +116,17 @@ export class PublishQueue<Item extends { topic: string }> {
   /** Accepts a publish; see the class description for when the promise settles. */
   async enqueue(publish: QueuedPublish<Item>): Promise<void> {
     const { owner, item } = publish;
-    // Backpressure: past maxQueuedEvents a publish waits for the batches ahead of it to be written,
-    // so a producer faster than the cache cannot make the queue grow without bound. A cache that
-    // stops answering fails its write (its own timeout), and the failure rejects the waiters.
-    // While a failed write is tried again, a publish waits for the outcome too: resolving it at once
-    // would tell the caller its event is on its way when the writes may be failing for good.
+    // Backpressure: past maxQueuedEvents a publish waits for the writes ahead of it, so a producer
+    // faster than the cache cannot make the queue grow without bound. A cache that stops answering
+    // fails its write (its own timeout), and the failure rejects the waiters. While a failed write
+    // is tried again, a publish waits for the outcome too: resolving it at once would tell the
+    // caller its event is on its way when the writes may be failing for good.
     while (
       owner.failureOf(item.topic) === undefined &&
       (this.#retrying || this.#unwritten >= this.#options.maxQueuedEvents)
     ) {
-      await this.#drain();
+      this.#startNow();
+      await this.#written(this.#done + 1);
     }
     return this.#accept(publish);
   }
@@ -116,15 +137,20 @@ export class PublishQueue<Item extends { topic: string }> {
       return Promise.reject(failure.error);
     }
     this.#unwritten++;
-    this.#pending.push(publish);
-    if (publish.urgent || this.#pending.length >= this.#options.maxBatchEvents) {
-      const written = this.#drain();
-      return publish.urgent ? written.then((failed) => rejectIfFailed(failed, publish)) : Promise.resolve();
+    this.#accepted++;
+    const accepted: Accepted<Item> = { ...publish };
+    const written = publish.urgent
+      ? new Promise<void>((resolve, reject) => {
+          accepted.settle = (failed) => (failed === undefined ? resolve() : reject(failed.error));
+        })
+      : Promise.resolve();
+    this.#pending.push(accepted);
+    if (publish.urgent || this.#options.batchWindowMs === 0) {
+      this.#startAtEndOfTick();
+    } else {
+      this.#timer ??= setTimeout(() => this.#startNow(), this.#options.batchWindowMs);
     }
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => void this.#drain(), this.#options.batchWindowMs);
-    }
-    return Promise.resolve();
+    return written;
   }
 
   /**
@@ -132,7 +158,9 @@ export class PublishQueue<Item extends { topic: string }> {
    * a failure (that is `flush()`'s): readers in this process then see their own writes.
    */
   async settle(): Promise<void> {
-    await this.#drain();
+    const until = this.#accepted;
+    this.#startNow();
+    await this.#written(until);
   }
 
   /**
@@ -142,7 +170,7 @@ export class PublishQueue<Item extends { topic: string }> {
    * {@link shared}; other owners' failures stay theirs to report.
    */
   async flush(owner?: PublishOwner): Promise<void> {
-    await this.#drain();
+    await this.settle();
     let failure: { error: unknown } | undefined;
     if (owner === undefined) {
       failure = this.#unreported;
@@ -156,21 +184,52 @@ export class PublishQueue<Item extends { topic: string }> {
     }
   }
 
-  /** Writes what is pending after the writes ahead; resolves with the publishes not stored. */
-  #drain(): Promise<ReadonlyMap<QueuedPublish<Item>, unknown>> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const batch = this.#pending;
-    this.#pending = [];
-    const written = this.#writing.then(() => this.#write(batch));
-    this.#writing = written.catch(() => {});
-    return written;
+  /** Starts the write loop once the current tick's publishes are in (a microtask: no timer). */
+  #startAtEndOfTick(): void {
+    if (this.#writing !== undefined || this.#startScheduled) {
+      return;
+    }
+    this.#startScheduled = true;
+    queueMicrotask(() => this.#startNow());
   }
 
-  async #write(batch: Array<QueuedPublish<Item>>): Promise<ReadonlyMap<QueuedPublish<Item>, unknown>> {
-    const failed = new Map<QueuedPublish<Item>, unknown>();
+  /** Starts the write loop now, unless it runs already (it takes what is pending when its write returns). */
+  #startNow(): void {
+    this.#startScheduled = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#writing !== undefined || this.#pending.length === 0) {
+      return;
+    }
+    this.#writing = this.#writeAll();
+  }
+
+  /** Writes batches while publishes are pending: each gathered while the write before it was in flight. */
+  async #writeAll(): Promise<void> {
     try {
-      const writable: Array<QueuedPublish<Item>> = [];
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, this.#options.maxBatchEvents);
+        await this.#write(batch);
+      }
+    } finally {
+      // In the same turn as the last check of #pending: a publish after it finds no write in
+      // flight and starts one.
+      this.#writing = undefined;
+    }
+  }
+
+  /** Resolves once the first `until` publishes accepted have been written or have failed. */
+  #written(until: number): Promise<void> {
+    if (this.#done >= Math.min(until, this.#accepted)) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiters.push({ until, resolve }));
+  }
+
+  async #write(batch: Array<Accepted<Item>>): Promise<void> {
+    const failed = new Map<Accepted<Item>, unknown>();
+    try {
+      const writable: Array<Accepted<Item>> = [];
       for (const publish of batch) {
         // Accepted before its owner's earlier events of the topic failed: writing it would leave a gap.
         const failure = publish.owner.failureOf(publish.item.topic);
@@ -207,13 +266,19 @@ export class PublishQueue<Item extends { topic: string }> {
     } finally {
       this.#retrying = false;
       this.#unwritten -= batch.length;
+      this.#done += batch.length;
+      for (const publish of batch) {
+        publish.settle?.(failed.has(publish) ? { error: failed.get(publish) } : undefined);
+      }
+      const waiting = this.#waiters;
+      this.#waiters = [];
+      for (const waiter of waiting) {
+        if (this.#done >= waiter.until) {
+          waiter.resolve();
+        } else {
+          this.#waiters.push(waiter);
+        }
+      }
     }
-    return failed;
-  }
-}
-
-function rejectIfFailed<Item>(failed: ReadonlyMap<QueuedPublish<Item>, unknown>, publish: QueuedPublish<Item>): void {
-  if (failed.has(publish)) {
-    throw failed.get(publish);
   }
 }
