@@ -3,6 +3,7 @@
 import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { startDevServer } from "@mastra/inngest-dev-server";
+import { criticalPathTable, traceCriticalPath } from "./critical-path.ts";
 import { median } from "./measure.ts";
 import { measureReplay } from "./replay.ts";
 import { measureStreaming } from "./streaming.ts";
@@ -18,6 +19,9 @@ import {
 import { callText, workloads } from "./workloads.ts";
 
 const full = process.argv.includes("--full");
+// `--only agent,trace,replay,streaming` runs those sections only (for working on one of them).
+const onlyArgument = process.argv.find((argument) => argument.startsWith("--only="));
+const sections = new Set((onlyArgument?.slice("--only=".length) ?? "agent,trace,replay,streaming").split(","));
 const settings = full
   ? { warmups: 2, runs: 7, delays: [0, 20], replayEvents: [10_000, 100_000], streamingEventsPerRun: 1000 }
   : { warmups: 1, runs: 5, delays: [0], replayEvents: [10_000, 100_000], streamingEventsPerRun: 200 };
@@ -43,7 +47,7 @@ const systems: BenchSystem[] = [
 ];
 const rows: Row[] = [];
 
-for (const delayMs of settings.delays) {
+for (const delayMs of sections.has("agent") ? settings.delays : []) {
   for (const workload of workloads) {
     const expected = callText(workload.toolIterations);
     for (const system of systems) {
@@ -87,10 +91,17 @@ for (const delayMs of settings.delays) {
     }
   }
 }
+const criticalPaths = [];
+for (const workload of sections.has("trace") ? workloads : []) {
+  criticalPaths.push(await traceCriticalPath(checkpoint, workload));
+  process.stdout.write(`critical path, ${workload.name}: done\n`);
+}
 await checkpoint.close();
 await classic.close();
-const replay = await measureReplay(settings.replayEvents);
-const streaming = await measureStreaming(settings.streamingEventsPerRun);
+const replay = sections.has("replay") ? await measureReplay(settings.replayEvents) : [];
+const streaming = sections.has("streaming")
+  ? await measureStreaming(settings.streamingEventsPerRun)
+  : { rows: [], redisBenchmark: {} };
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
@@ -153,14 +164,16 @@ const streamingLines = [
       `| ${row.pair} | ${row.concurrentRuns} | ${row.eventsPerSecond.toFixed(0)} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} |`,
   ),
 ];
-const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n`;
+const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${criticalPaths.map(criticalPathTable).join("\n\n")}\n\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n`;
 const directory = new URL("../results/", import.meta.url);
+// A partial run (--only) writes files of its own, so it never replaces a whole run's.
+const suffix = onlyArgument === undefined ? "" : `-only-${[...sections].join("-")}`;
 await writeFile(
-  new URL(`${date}-${full ? "full" : "quick"}.json`, directory),
-  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, replay, streaming }, null, 2)}\n`,
+  new URL(`${date}-${full ? "full" : "quick"}${suffix}.json`, directory),
+  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, criticalPaths, replay, streaming }, null, 2)}\n`,
 );
-await writeFile(new URL(`${date}-${full ? "full" : "quick"}.md`, directory), report);
-await writeFile(new URL(`${date}-${full ? "full" : "quick"}.svg`, directory), barChart(chartBars));
+await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.md`, directory), report);
+await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.svg`, directory), barChart(chartBars));
 process.stdout.write(`\n${report}`);
 
 /** A horizontal bar chart of wall times, this project against 1.9.0, on a linear scale. */
