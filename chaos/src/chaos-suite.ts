@@ -5,13 +5,12 @@ import { startDevServer } from "@mastra/inngest-dev-server";
 import { RedisPubSub } from "@mastra/inngest-pubsub-redis";
 import { CachingPubSub } from "@mastra/inngest-stream-cache";
 import { startRedis } from "@mastra/inngest-testing";
-import { silentLogger } from "@mastra/inngest-testing/helpers";
+import { DroppingPubSub, silentLogger } from "@mastra/inngest-testing/helpers";
 import { Redis } from "ioredis";
 import { createChaosCaller } from "./chaos-topology.ts";
 import { beforeDeadline, settledBefore } from "./deadline.ts";
 import { dumpViolatingRuns } from "./debug-dump.ts";
 import { driveRun, type RunResult } from "./drive-run.ts";
-import { DroppingPubSub } from "./dropping-pubsub.ts";
 import { executionViolations, readExecutions } from "./execution-invariants.ts";
 import { type FaultKind, FaultLog } from "./fault-log.ts";
 import { type FaultPace, runFaultSchedule } from "./fault-schedule.ts";
@@ -138,10 +137,9 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
   const settings = { engineUrl: engine.url, redisUrl: redis.url, executionsLog, retentionDivisor };
   const workers = await startWorkerPool(options.workers, settings);
   const caller = createChaosCaller(settings);
-  const dropping = new DroppingPubSub(
-    new RedisPubSub({ url: redis.url, logger: silentLogger }),
-    random.fork("drops"),
-    options.dropProbability,
+  const drops = random.fork("drops");
+  const dropping = new DroppingPubSub(new RedisPubSub({ url: redis.url, logger: silentLogger }), () =>
+    drops.chance(options.dropProbability),
   );
   const observerCache = new ScaledRetentionCache({ url: redis.url, retentionDivisor });
   const observers = new CachingPubSub(dropping, observerCache, { logger: silentLogger });
@@ -204,7 +202,7 @@ export async function runChaosSuite(options: ChaosOptions): Promise<ChaosReport>
     const channels = admin.call("PUBSUB", "CHANNELS") as Promise<string[]>;
     const subscribedChannels = (await beforeDeadline(channels, Date.now() + closeBoundMs, "PUBSUB CHANNELS")).length;
     log(`[chaos] ${results.length} runs ended after ${Math.round((Date.now() - startedAt) / 1000)} s; checking`);
-    faults.record("live-event-drop", "", dropping.dropped);
+    faults.record("live-event-drop", "", dropping.dropped.length);
     const memoryReport = memory.report();
     const executed = readExecutions(executionsLog);
     const executions = executionViolations(results, executed, faults);

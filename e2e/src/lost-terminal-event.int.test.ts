@@ -1,10 +1,10 @@
-import { type Event, type EventCallback, PubSub } from "@mastra/core/events";
+import type { Event, PubSub } from "@mastra/core/events";
 import { EVENT_BATCH_KIND } from "@mastra/inngest-core";
 import { RedisPubSub } from "@mastra/inngest-pubsub-redis";
 import { CachingPubSub, type CachingPubSubOptions } from "@mastra/inngest-stream-cache";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
-import { silentLogger, until } from "@mastra/inngest-testing/helpers";
+import { DroppingPubSub, silentLogger, until } from "@mastra/inngest-testing/helpers";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 /**
@@ -34,51 +34,6 @@ function carried(message: Event): Array<[number | undefined, string]> {
 }
 
 const carriesFinish = (message: Event): boolean => carried(message).some(([, type]) => type === "finish");
-
-/**
- * The observer process's `RedisPubSub`, losing the deliveries `drop` picks before they reach its
- * subscribers (as a connection that drops a message would), and keeping them for the test.
- */
-class DroppingRedisPubSub extends PubSub {
-  readonly dropped: Event[] = [];
-  readonly #inner: RedisPubSub;
-  readonly #drop: (message: Event) => boolean;
-  readonly #wrapped = new Map<EventCallback, EventCallback>();
-
-  constructor(inner: RedisPubSub, drop: (message: Event) => boolean) {
-    super();
-    this.#inner = inner;
-    this.#drop = drop;
-  }
-
-  override async publish(topic: string, event: Omit<Event, "id" | "createdAt">): Promise<void> {
-    await this.#inner.publish(topic, event);
-  }
-
-  override async subscribe(topic: string, callback: EventCallback): Promise<void> {
-    const wrapped: EventCallback = (message, ack) => {
-      if (this.#drop(message)) {
-        this.dropped.push(message);
-        return;
-      }
-      return callback(message, ack);
-    };
-    this.#wrapped.set(callback, wrapped);
-    await this.#inner.subscribe(topic, wrapped);
-  }
-
-  override async unsubscribe(topic: string, callback: EventCallback): Promise<void> {
-    await this.#inner.unsubscribe(topic, this.#wrapped.get(callback) ?? callback);
-  }
-
-  override async flush(): Promise<void> {
-    await this.#inner.flush();
-  }
-
-  async close(): Promise<void> {
-    await this.#inner.close();
-  }
-}
 
 /** A `RedisStreamCache` whose reads of a topic's events fail while `failReads` is above zero. */
 class UnreadableRedisCache extends RedisStreamCache {
@@ -127,16 +82,16 @@ async function publishChunks(pubsub: CachingPubSub, topic: string, from: number,
  * `dropped`), and its cache is the one given.
  */
 function observerPeer<Cache extends RedisStreamCache>(cache: Cache, options: CachingPubSubOptions) {
-  let dropping: DroppingRedisPubSub | undefined;
+  let dropping: DroppingPubSub | undefined;
   const { pubsub } = peer(
     cache,
     (live) => {
-      dropping = new DroppingRedisPubSub(live, carriesFinish);
+      dropping = new DroppingPubSub(live, carriesFinish);
       return dropping;
     },
     options,
   );
-  return { pubsub, cache, dropped: (dropping as unknown as DroppingRedisPubSub).dropped };
+  return { pubsub, cache, dropped: (dropping as unknown as DroppingPubSub).dropped };
 }
 
 const isFinish = (event: Event): boolean => event.type === "finish";

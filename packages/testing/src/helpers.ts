@@ -1,3 +1,4 @@
+export { DroppingPubSub } from "./dropping-pubsub.ts";
 export { findFreePort } from "./free-port.ts";
 export { type FunctionCallBodyOptions, functionCallBody } from "./function-call-body.ts";
 export {

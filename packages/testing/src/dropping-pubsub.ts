@@ -1,26 +1,28 @@
 import { type Event, type EventCallback, PubSub } from "@mastra/core/events";
-import type { Random } from "./random.ts";
 
 /**
- * A live `PubSub` wrapper that loses some deliveries to this process's subscribers, as a network or
- * a slow consumer can: each message is dropped with `probability`, and counted. Publishing is not
- * touched, so only the observer that uses it misses events and must recover them from history.
+ * A live `PubSub` wrapper that loses the deliveries `drop` picks before they reach this process's
+ * subscribers, as a lossy network or a slow consumer can, and keeps them for the test. Publishing
+ * is not touched: only subscribers through this wrapper miss events and must recover them from
+ * history. Test support only.
+ *
+ * @example
+ * const lossy = new DroppingPubSub(new RedisPubSub({ url }), (event) => event.type === "finish");
+ * const observers = new CachingPubSub(lossy, cache);
  */
 export class DroppingPubSub extends PubSub {
-  /** Deliveries dropped so far. */
-  dropped = 0;
-  /** Deliveries passed on so far. */
+  /** The deliveries dropped so far, in order. */
+  readonly dropped: Event[] = [];
+  /** How many deliveries were passed on so far. */
   delivered = 0;
   readonly #inner: PubSub;
-  readonly #random: Random;
-  readonly #probability: number;
+  readonly #drop: (event: Event) => boolean;
   readonly #wrapped = new Map<string, Map<EventCallback, EventCallback>>();
 
-  constructor(inner: PubSub, random: Random, probability: number) {
+  constructor(inner: PubSub, drop: (event: Event) => boolean) {
     super();
     this.#inner = inner;
-    this.#random = random;
-    this.#probability = probability;
+    this.#drop = drop;
   }
 
   override async publish(topic: string, event: Omit<Event, "id" | "createdAt">): Promise<void> {
@@ -29,8 +31,8 @@ export class DroppingPubSub extends PubSub {
 
   override async subscribe(topic: string, callback: EventCallback): Promise<void> {
     const wrapped: EventCallback = (event, ack) => {
-      if (this.#random.chance(this.#probability)) {
-        this.dropped++;
+      if (this.#drop(event)) {
+        this.dropped.push(event);
         return;
       }
       this.delivered++;
@@ -56,7 +58,7 @@ export class DroppingPubSub extends PubSub {
     await this.#inner.flush();
   }
 
-  /** Closes the wrapped PubSub. */
+  /** Closes the wrapped PubSub, when it can be closed. */
   async close(): Promise<void> {
     await (this.#inner as { close?: () => Promise<void> }).close?.();
   }
