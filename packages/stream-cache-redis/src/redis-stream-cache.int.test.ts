@@ -268,7 +268,7 @@ describe("RedisStreamCache", () => {
       /ttlSeconds must be a positive integer/,
     );
     expect(() => new RedisStreamCache({ client: admin, keyPrefix: "{x}" })).toThrow(/keyPrefix must match/);
-    expect(() => new RedisStreamCache({} as never)).toThrow(/client or url must be/);
+    expect(() => new RedisStreamCache({} as never)).toThrow(/client, url or clusterNodes must be/);
   });
 });
 

@@ -1,33 +1,38 @@
-import { randomUUID } from "node:crypto";
 import { MastraServerCache } from "@mastra/core/cache";
 import {
   assertValidKeyPrefix,
-  createSupersededMarker,
   ErrorCode,
-  EVENT_BATCH_KIND,
   type IndexedAppendCache,
   type IndexedAppendOutcome,
   type IndexedAppendRequest,
   invalidOption as invalidOptionError,
   MastraInngestError,
   normalizeRedisUrl,
+  type RedisClientLike,
   redisServerIdentity,
   type StreamCacheCapabilities,
-  type StreamEventEnvelope,
 } from "@mastra/inngest-core";
-import { Redis } from "ioredis";
-import { appendScript, pushIndexedScript } from "./internal/append-script.ts";
+import { Cluster, type ClusterNode, Redis } from "ioredis";
+import { AcknowledgedIndices } from "./internal/acknowledged-indices.ts";
+import { type AppendReply, appendArguments, appendOutcomes } from "./internal/append-request.ts";
+import {
+  appendScript,
+  pushIndexedByLengthScript,
+  pushIndexedScript,
+  raiseCounterScript,
+} from "./internal/append-script.ts";
+import { groupByHashTag, isCluster, keyHolders } from "./internal/cluster.ts";
 import type { RedisStreamCacheOptions } from "./redis-stream-cache-options.ts";
 
 const packageName = "@mastra/inngest-stream-cache-redis";
 
 /** The commands this cache defines on its connection; prefixed so they cannot clash with a user's. */
 interface ScriptCommands {
-  mastraInngestAppend(...keysAndArguments: Array<string | number>): Promise<Array<[number, number, number, number]>>;
+  mastraInngestAppend(...keysAndArguments: Array<string | number>): Promise<AppendReply>;
   mastraInngestPushIndexed(...keysAndArguments: Array<string | number>): Promise<number>;
+  mastraInngestPushIndexedByLength(...keysAndArguments: Array<string | number>): Promise<number>;
+  mastraInngestRaiseCounter(...keysAndArguments: Array<string | number>): Promise<number>;
 }
-
-const statusNames = ["appended", "duplicate", "stale", "limit"] as const;
 
 /** What joins `keyPrefix` and a key, as in `createKeyLayout` of `@mastra/inngest-core`. */
 const keySeparator = ":";
@@ -37,9 +42,14 @@ const keySeparator = ":";
  * `@mastra/inngest-core`: `appendIndexed` stores a batch of events in **one** round trip (a Lua
  * script called by its SHA, reloaded on `NOSCRIPT`) that allocates the indices, stores the events,
  * records their keys so a resent command returns the original indices, orders attempts, refreshes
- * the TTLs and, paired with `RedisPubSub` on the same server, publishes the batch too. Every key of
- * a run carries the run id as hash tag, so the script works on Redis Cluster. A `keyPrefix` is
- * joined to each key with `:`, like every prefix of the project: `myapp` and `foo` make `myapp:foo`.
+ * the TTLs and, paired with `RedisPubSub` on the same server, publishes the batch too. A `keyPrefix`
+ * is joined to each key with `:`, like every prefix of the project: `myapp` and `foo` make `myapp:foo`.
+ *
+ * On Redis Cluster (an ioredis `Cluster` as `client`, or `clusterNodes`), every key of a run carries
+ * the run id as hash tag, so the script and every multi-key command stay in the run's slot, and the
+ * script publishes with SPUBLISH on a channel in that slot. An append remembers the indices it got
+ * acknowledged; when a failover lost some of them, the next append stores an `events-lost` notice
+ * at each lost index and counts them (`lostEventCount`); `waitForReplicas` avoids the loss.
  *
  * @example
  * const cache = new RedisStreamCache({ url: "redis://127.0.0.1:6379", keyPrefix: "myapp" });
@@ -54,7 +64,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   });
   /** Which server and database this cache talks to, so a `RedisPubSub` on the same one can pair with it. */
   readonly redisServerIdentity: string;
-  readonly #client: Redis & ScriptCommands;
+  readonly #client: (Redis | Cluster) & ScriptCommands;
   readonly #ownsClient: boolean;
   /** `keyPrefix` with its separator, or `""` without a prefix. */
   readonly #keyPrefix: string;
@@ -62,16 +72,32 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   readonly #maxEventBytes: number;
   readonly #readPageSize: number;
   readonly #commandTimeoutMs: number;
+  readonly #waitForReplicas: number;
+  readonly #replicaTimeoutMs: number;
+  readonly #acknowledged = new AcknowledgedIndices();
+  #lostEventCount = 0;
 
   /** The time to live of keys written without one of their own, in milliseconds (`ttlSeconds`). */
   get defaultTtlMs(): number {
     return this.#ttlMs;
   }
 
+  /**
+   * Events this cache had acknowledged and later found gone from Redis (each now an `events-lost`
+   * notice at its index), since it was created.
+   */
+  get lostEventCount(): number {
+    return this.#lostEventCount;
+  }
+
   constructor(options: RedisStreamCacheOptions) {
     super({ name: "RedisStreamCache" });
-    if (options.client === undefined && options.url === undefined) {
-      throw invalidOption("client or url", "an ioredis client or a redis:// URL", undefined);
+    if (options.client === undefined && options.url === undefined && options.clusterNodes === undefined) {
+      throw invalidOption(
+        "client, url or clusterNodes",
+        "an ioredis client or Cluster, a redis:// URL, or a list of cluster nodes",
+        undefined,
+      );
     }
     const keyPrefix = options.keyPrefix ?? "";
     this.#keyPrefix = keyPrefix === "" ? "" : withSeparator(assertValidKeyPrefix(keyPrefix, packageName));
@@ -79,18 +105,25 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     this.#maxEventBytes = positiveInteger("maxEventBytes", options.maxEventBytes ?? 1_048_576);
     this.#readPageSize = positiveInteger("readPageSize", options.readPageSize ?? 1000);
     this.#commandTimeoutMs = positiveInteger("commandTimeoutMs", options.commandTimeoutMs ?? 5000);
+    this.#waitForReplicas = nonNegativeInteger("waitForReplicas", options.waitForReplicas ?? 0);
+    this.#replicaTimeoutMs = positiveInteger("replicaTimeoutMs", options.replicaTimeoutMs ?? 1000);
     this.#ownsClient = options.client === undefined;
     let client = options.client;
     if (client === undefined) {
-      client = new Redis(normalizeRedisUrl(options.url, "url", packageName), { ...options.redisOptions });
+      client =
+        options.clusterNodes === undefined
+          ? new Redis(normalizeRedisUrl(options.url, "url", packageName), { ...options.redisOptions })
+          : new Cluster(clusterNodeList(options.clusterNodes), { redisOptions: { ...options.redisOptions } });
       // Connection errors reach callers through the commands that fail; without a listener,
       // ioredis would also print each reconnect attempt.
       client.on("error", () => {});
     }
     client.defineCommand("mastraInngestAppend", { numberOfKeys: 4, lua: appendScript });
     client.defineCommand("mastraInngestPushIndexed", { numberOfKeys: 2, lua: pushIndexedScript });
-    this.#client = client as Redis & ScriptCommands;
-    this.redisServerIdentity = redisServerIdentity(client);
+    client.defineCommand("mastraInngestPushIndexedByLength", { numberOfKeys: 1, lua: pushIndexedByLengthScript });
+    client.defineCommand("mastraInngestRaiseCounter", { numberOfKeys: 1, lua: raiseCounterScript });
+    this.#client = client as (Redis | Cluster) & ScriptCommands;
+    this.redisServerIdentity = redisServerIdentity(client as RedisClientLike);
   }
 
   async get(key: string): Promise<unknown> {
@@ -139,6 +172,7 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   }
 
   async delete(key: string): Promise<void> {
+    this.#acknowledged.forget(this.#key(key));
     await this.#timed("a delete", this.#client.del(this.#key(key)));
   }
 
@@ -151,14 +185,18 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
       );
     }
     const pattern = `${this.#keyPrefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
-    let cursor = "0";
-    do {
-      const [next, keys] = await this.#timed("a scan", this.#client.scan(cursor, "MATCH", pattern, "COUNT", 1000));
-      cursor = next;
-      if (keys.length > 0) {
-        await this.#timed("a delete", this.#client.unlink(...keys));
-      }
-    } while (cursor !== "0");
+    this.#acknowledged.clear();
+    for (const holder of keyHolders(this.#client)) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await this.#timed("a scan", holder.scan(cursor, "MATCH", pattern, "COUNT", 1000));
+        cursor = next;
+        // On a cluster one UNLINK may name keys of one slot only.
+        for (const group of isCluster(this.#client) ? groupByHashTag(keys) : keys.length > 0 ? [keys] : []) {
+          await this.#timed("a delete", this.#client.unlink(...group));
+        }
+      } while (cursor !== "0");
+    }
   }
 
   async increment(key: string): Promise<number> {
@@ -176,84 +214,56 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
 
   override async listPushIndexed(listKey: string, counterKey: string, value: Record<string, unknown>): Promise<number> {
     const { index: _index, ...rest } = value;
+    const [list, counter] = [this.#key(listKey), this.#key(counterKey)];
+    if (isCluster(this.#client) && groupByHashTag([list, counter]).length > 1) {
+      const index = await this.#timed(
+        "an indexed push",
+        this.#client.mastraInngestPushIndexedByLength(list, this.#encode(rest), this.#ttlMs),
+      );
+      await this.#timed("an indexed push", this.#client.mastraInngestRaiseCounter(counter, index + 1, this.#ttlMs));
+      return index;
+    }
     return await this.#timed(
       "an indexed push",
-      this.#client.mastraInngestPushIndexed(this.#key(listKey), this.#key(counterKey), this.#encode(rest), this.#ttlMs),
+      this.#client.mastraInngestPushIndexed(list, counter, this.#encode(rest), this.#ttlMs),
     );
   }
 
   async appendIndexed(request: IndexedAppendRequest): Promise<IndexedAppendOutcome[]> {
-    const argumentsList: Array<string | number> = [
-      request.ttlMs ?? this.#ttlMs,
-      request.maxEvents ?? -1,
-      request.notifyChannel ?? "",
-      request.notifyChannel === undefined ? "" : messageHead(request.entries[0]?.value),
-      request.entries.length,
-    ];
-    const markerHeads = new Set<string>();
-    for (const entry of request.entries) {
-      const { index: _index, ...envelope } = entry.value;
-      const producer = entry.producer;
-      // Only the first event of an attempt in a batch can start a newer attempt; only it carries
-      // the marker the script stores if it does.
-      const markerKey = producer === undefined ? "" : `${producer.stepId}#${producer.attempt}`;
-      const carriesMarker = producer !== undefined && !markerHeads.has(markerKey);
-      if (carriesMarker) {
-        markerHeads.add(markerKey);
-      }
-      const marker = carriesMarker ? markerHead(entry.value) : undefined;
-      argumentsList.push(
-        entry.key,
-        this.#encode(envelope),
-        producer?.stepId ?? "",
-        producer?.attempt ?? -1,
-        entry.exemptFromLimit === true ? "1" : "0",
-        marker?.head ?? "",
-        marker?.key ?? "",
-      );
-    }
+    const ttlMs = request.ttlMs ?? this.#ttlMs;
+    const counterKey = this.#key(request.counterKey);
+    const argumentsList = appendArguments(request, {
+      ttlMs,
+      publishCommand: isCluster(this.#client) ? "SPUBLISH" : "PUBLISH",
+      expectedNext: this.#acknowledged.expectedNext(counterKey),
+      encode: (value) => this.#encode(value),
+    });
     const keys = [request.listKey, request.counterKey, request.producersKey, request.attemptsKey].map((key) =>
       this.#key(key),
     );
-    const results = await this.#timed("an append", this.#client.mastraInngestAppend(...keys, ...argumentsList));
-    return results.map(([status, index, markerIndex, currentAttempt], position) => {
-      const name = statusNames[status];
-      if (name === "appended") {
-        if (markerIndex < 0) {
-          return { status: name, index };
-        }
-        const entry = request.entries[position];
-        const producer = entry?.producer;
-        const marker = createSupersededMarker(entry?.value as StreamEventEnvelope, {
-          stepId: producer?.stepId ?? "",
-          attempt: producer?.attempt ?? 0,
-          supersededAttempt: currentAttempt,
-        });
-        return { status: name, index, marker: { ...marker, index: markerIndex } };
-      }
-      if (name === "duplicate") {
-        return { status: name, index };
-      }
-      return name === "stale" ? { status: name, currentAttempt } : { status: "limit" };
-    });
+    const [[firstLostIndex, lastLostIndex], ...results] = await this.#timed(
+      "an append",
+      this.#append([...keys, ...argumentsList]),
+    );
+    if (firstLostIndex >= 0) {
+      this.#lostEventCount += lastLostIndex - firstLostIndex + 1;
+    }
+    this.#acknowledged.acknowledge(
+      counterKey,
+      results.flatMap(([status, index, markerIndex]) => (status <= 1 ? [index, markerIndex] : [])),
+      ttlMs,
+    );
+    return appendOutcomes(request, results);
   }
 
   /** Sets the keys' time to live to exactly `ttlMs` from now, shorter or longer than it was (`PEXPIRE`). */
   async expire(keys: readonly string[], ttlMs: number): Promise<void> {
-    const transaction = this.#client.multi();
-    for (const key of keys) {
-      transaction.pexpire(this.#key(key), ttlMs);
-    }
-    await this.#timed("an expire", transaction.exec());
+    await this.#expireAll("an expire", keys, ttlMs, false);
   }
 
   /** Keeps the keys at least `ttlMs` from now, never shortening a longer TTL (`PEXPIRE ... GT`). */
   async retain(keys: readonly string[], ttlMs: number): Promise<void> {
-    const transaction = this.#client.multi();
-    for (const key of keys) {
-      transaction.pexpire(this.#key(key), ttlMs, "GT");
-    }
-    await this.#timed("a retain", transaction.exec());
+    await this.#expireAll("a retain", keys, ttlMs, true);
   }
 
   /** Quits the connection when the cache opened it from a `url`; a `client` you passed is left open. */
@@ -261,6 +271,67 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     if (this.#ownsClient && this.#client.status !== "end") {
       await this.#client.quit().catch(() => this.#client.disconnect());
     }
+  }
+
+  /** One MULTI of PEXPIREs per slot (a cluster's MULTI stays in one slot; one server takes them all at once). */
+  async #expireAll(what: string, keys: readonly string[], ttlMs: number, neverShorten: boolean): Promise<void> {
+    const prefixed = keys.map((key) => this.#key(key));
+    if (!neverShorten) {
+      // A shortened TTL may end the topic before the time this process remembered for it.
+      for (const key of prefixed) {
+        this.#acknowledged.forget(key);
+      }
+    }
+    const groups = isCluster(this.#client) ? groupByHashTag(prefixed) : [prefixed];
+    await this.#timed(
+      what,
+      Promise.all(
+        groups.map((group) => {
+          const transaction = this.#client.multi();
+          for (const key of group) {
+            if (neverShorten) {
+              transaction.pexpire(key, ttlMs, "GT");
+            } else {
+              transaction.pexpire(key, ttlMs);
+            }
+          }
+          return transaction.exec();
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Runs the append script; with `waitForReplicas`, in one pipeline with `WAIT` on the same node,
+   * and rejects with `TRANSPORT_CLOSED` when fewer replicas acknowledged it in time.
+   */
+  async #append(keysAndArguments: Array<string | number>): Promise<AppendReply> {
+    if (this.#waitForReplicas === 0) {
+      return await this.#client.mastraInngestAppend(...keysAndArguments);
+    }
+    const pipeline = this.#client.pipeline() as ReturnType<Redis["pipeline"]> & {
+      mastraInngestAppend(...keysAndArguments: Array<string | number>): unknown;
+    };
+    pipeline.mastraInngestAppend(...keysAndArguments);
+    pipeline.wait(this.#waitForReplicas, this.#replicaTimeoutMs);
+    const [appended, waited] = (await pipeline.exec()) ?? [];
+    for (const [error] of [
+      appended ?? [new Error("no reply to the append")],
+      waited ?? [new Error("no reply to WAIT")],
+    ]) {
+      if (error !== null && error !== undefined) {
+        throw error;
+      }
+    }
+    const replicas = Number(waited?.[1]);
+    if (replicas < this.#waitForReplicas) {
+      throw new MastraInngestError(
+        `[${packageName}] an append reached ${replicas} of ${this.#waitForReplicas} replicas within ${this.#replicaTimeoutMs} ms ` +
+          "(waitForReplicas, replicaTimeoutMs); it may be lost in a failover, so it is not reported as stored",
+        { code: ErrorCode.TRANSPORT_CLOSED },
+      );
+    }
+    return appended?.[1] as AppendReply;
   }
 
   /** Rejects with `TRANSPORT_CLOSED` when Redis has not answered within `commandTimeoutMs`. */
@@ -302,36 +373,27 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
   }
 }
 
-/** The batch message's JSON up to the opening bracket of its events; the script appends the rest. */
-function messageHead(first: StreamEventEnvelope | undefined): string {
-  const message = JSON.stringify({
-    type: EVENT_BATCH_KIND,
-    id: randomUUID(),
-    runId: first?.runId ?? "",
-    createdAt: new Date().toISOString(),
-    data: { kind: EVENT_BATCH_KIND, version: 1, events: [] },
-  });
-  return message.slice(0, -"]}}".length);
-}
-
-/** The supersession marker's JSON up to its `supersededAttempt` value, which the script fills in. */
-function markerHead(first: StreamEventEnvelope): { head: string; key: string } {
-  const producer = first.producer as NonNullable<StreamEventEnvelope["producer"]>;
-  const marker = createSupersededMarker(first, {
-    stepId: producer.stepId,
-    attempt: producer.attempt,
-    supersededAttempt: 0,
-  });
-  const text = JSON.stringify(marker);
-  return { head: text.slice(0, -"0}}".length), key: `id:${marker.id}` };
-}
-
 /**
  * The prefix followed by `:`. A prefix that already ends with `:` (as `"myapp:"` did when the caller
  * had to add the separator) keeps its keys where they were instead of gaining a second one.
  */
 function withSeparator(keyPrefix: string): string {
   return keyPrefix.endsWith(keySeparator) ? keyPrefix : `${keyPrefix}${keySeparator}`;
+}
+
+function nonNegativeInteger(field: string, value: unknown): number {
+  if (Number.isSafeInteger(value) && (value as number) >= 0) {
+    return value as number;
+  }
+  throw invalidOption(field, "a non-negative integer", value);
+}
+
+/** Copies the node list, so the caller's array is not shared with the `Cluster`. */
+function clusterNodeList(nodes: unknown): ClusterNode[] {
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    throw invalidOption("clusterNodes", "a non-empty array of { host, port } startup nodes", nodes);
+  }
+  return [...nodes] as ClusterNode[];
 }
 
 function positiveInteger(field: string, value: unknown): number {
