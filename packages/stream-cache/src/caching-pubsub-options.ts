@@ -72,7 +72,9 @@ export interface CachingPubSubOptions {
    */
   maxEventsPerTopic?: number;
   /**
-   * Events read per page when replaying history.
+   * The most events read per range when replaying history. Ranges are also sized to about 256 KiB
+   * of JSON (from the events read so far), and once a range comes back full the next two are
+   * requested while it is delivered, so memory stays flat however long the history.
    * @default 500
    */
   historyPageSize?: number;

@@ -63,6 +63,10 @@ export class ReplayingSubscription {
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   /** Re-reads of history since the last delivery or new live event (or the last failed re-read). */
   #quietRechecks = 0;
+  /** When the next re-read is due, on `performance.now()`'s clock. */
+  #recheckDueAt = 0;
+  /** When the timer set now fires, on the same clock. */
+  #armedFor = 0;
 
   constructor(options: ReplayingSubscriptionOptions) {
     this.#options = options;
@@ -220,6 +224,7 @@ export class ReplayingSubscription {
     if (isTerminalEventType(event.type)) {
       this.#ended = true;
       clearTimeout(this.#watchdog);
+      this.#watchdog = undefined;
     }
   }
 
@@ -250,19 +255,43 @@ export class ReplayingSubscription {
   /** After a delivery, a new live event or a failed re-read: the next re-read comes soon again. */
   #restartRechecks(): void {
     this.#quietRechecks = 0;
-    this.#scheduleRecheck();
+    this.#recheckDueAt = performance.now() + recheckDelayMs(this.#options.idleRecheckMs, 0);
+    this.#arm();
   }
 
+  /** After a re-read: the next one comes after the wait for as many quiet re-reads. */
   #scheduleRecheck(): void {
-    clearTimeout(this.#watchdog);
+    this.#recheckDueAt = performance.now() + recheckDelayMs(this.#options.idleRecheckMs, this.#quietRechecks);
+    this.#arm();
+  }
+
+  /**
+   * Sets the timer for the re-read due. A replay delivers thousands of events a millisecond, each
+   * pushing the due time on: a timer that fires no later than due is kept, and when it fires early
+   * it sets itself again for the rest, so there is no timer per event.
+   */
+  #arm(): void {
     if (!this.#bootstrapped || this.#ended || this.#closed || this.#options.idleRecheckMs <= 0) {
+      clearTimeout(this.#watchdog);
+      this.#watchdog = undefined;
       return;
     }
-    this.#watchdog = setTimeout(
-      () => void this.#serialized(() => this.#recheck()).then(() => this.#scheduleRecheck()),
-      recheckDelayMs(this.#options.idleRecheckMs, this.#quietRechecks),
-    );
+    if (this.#watchdog !== undefined && this.#armedFor <= this.#recheckDueAt) {
+      return;
+    }
+    clearTimeout(this.#watchdog);
+    this.#armedFor = this.#recheckDueAt;
+    this.#watchdog = setTimeout(() => this.#onTimer(), Math.max(1, this.#recheckDueAt - performance.now()));
     this.#watchdog.unref?.();
+  }
+
+  #onTimer(): void {
+    this.#watchdog = undefined;
+    if (this.#recheckDueAt - performance.now() > 0.5) {
+      this.#arm();
+      return;
+    }
+    void this.#serialized(() => this.#recheck()).then(() => this.#scheduleRecheck());
   }
 
   async #recheck(): Promise<void> {
