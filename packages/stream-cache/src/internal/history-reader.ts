@@ -96,10 +96,10 @@ export class HistoryReader {
 }
 
 /** Ranges requested ahead of the one being delivered. */
-export const readAhead = 2;
+export const readAhead: number = 2;
 
 /** The bytes of JSON a range is sized to hold. */
-export const targetPageBytes = 256 * 1024;
+export const targetPageBytes: number = 256 * 1024;
 
 /**
  * Reads a list in consecutive ranges, up to `end` (exclusive) when given: one range first, and
