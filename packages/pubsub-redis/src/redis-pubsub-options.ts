@@ -4,7 +4,7 @@ import {
   type MastraInngestError,
   normalizeRedisUrl,
 } from "@mastra/inngest-core";
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster, ClusterNode, Redis, RedisOptions } from "ioredis";
 
 /** The package name that starts every message this package throws or logs. */
 export const packageName = "@mastra/inngest-pubsub-redis";
@@ -16,14 +16,16 @@ export interface RedisPubSubLogger {
 }
 
 /**
- * Options of `RedisPubSub`. Give exactly one of `client` and `url`. Durations are in milliseconds.
+ * Options of `RedisPubSub`. Give exactly one of `client`, `url` and `clusterNodes`. Durations are
+ * in milliseconds.
  */
 export interface RedisPubSubOptions {
   /**
-   * Your ioredis connection, used for PUBLISH. It stays yours: `close()` never quits it. Subscriptions
-   * run on one duplicate of it (`client.duplicate()`), which `RedisPubSub` owns and quits.
+   * Your ioredis connection, used for PUBLISH, or your ioredis `Cluster`, used for SPUBLISH. It
+   * stays yours: `close()` never quits it. Subscriptions run on one duplicate of it
+   * (`client.duplicate()`; for a cluster, with `shardedSubscribers`), which `RedisPubSub` owns and quits.
    */
-  client?: Redis;
+  client?: Redis | Cluster;
   /**
    * A `redis://` or `rediss://` URL (scheme in any case; `rediss` always means TLS). `RedisPubSub`
    * creates two connections from it, one to publish and one to subscribe, connects them on first
@@ -31,7 +33,13 @@ export interface RedisPubSubOptions {
    */
   url?: string;
   /**
-   * ioredis options for the connections created from `url`, such as `tls`, `username` and
+   * Startup nodes of a Redis Cluster (`[{ host, port }]`), as ioredis `new Cluster(nodes)` takes
+   * them. `RedisPubSub` creates a `Cluster` from them to publish and a duplicate to subscribe,
+   * and quits both in `close()`.
+   */
+  clusterNodes?: ClusterNode[];
+  /**
+   * ioredis options for the connections created from `url` (or each node's, for `clusterNodes`), such as `tls`, `username` and
    * `password` (for an ACL user) or `retryStrategy`. Values in the URL take precedence. Only with `url`.
    * @default {}
    */
@@ -74,10 +82,11 @@ export interface RedisPubSubOptions {
 
 /** The options with every default applied and every value checked. */
 export interface ResolvedRedisPubSubOptions {
-  /** Exactly one of `client` and `url` is set. */
-  client: Redis | undefined;
+  /** Exactly one of `client`, `url` and `clusterNodes` is set. */
+  client: Redis | Cluster | undefined;
   /** The URL with its scheme lowercased. */
   url: string | undefined;
+  clusterNodes: ClusterNode[] | undefined;
   redisOptions: RedisOptions;
   channelPrefix: string;
   publishTimeoutMs: number;
@@ -94,20 +103,30 @@ export function resolveRedisPubSubOptions(options: RedisPubSubOptions): Resolved
   if (typeof options !== "object" || options === null) {
     throw invalid("options", "an object with `client` or `url`", options);
   }
-  const { client, url, redisOptions } = options;
-  if (client === undefined && url === undefined) {
-    throw invalid("client", "an ioredis connection, or url a redis:// URL (one of them is required)", client);
+  const { client, url, clusterNodes, redisOptions } = options;
+  if (client === undefined && url === undefined && clusterNodes === undefined) {
+    throw invalid(
+      "client",
+      "an ioredis connection or Cluster, or url a redis:// URL, or clusterNodes a node list (one of them is required)",
+      client,
+    );
   }
   if (client !== undefined && url !== undefined) {
     throw invalid("url", "absent when client is given (give one of them)", url);
   }
+  if (clusterNodes !== undefined && (client !== undefined || url !== undefined)) {
+    throw invalid("clusterNodes", "absent when client or url is given (give one of them)", clusterNodes);
+  }
+  if (clusterNodes !== undefined && (!Array.isArray(clusterNodes) || clusterNodes.length === 0)) {
+    throw invalid("clusterNodes", "a non-empty array of { host, port } startup nodes", clusterNodes);
+  }
   if (client !== undefined && !isRedisClient(client)) {
-    throw invalid("client", "an ioredis Redis connection", client);
+    throw invalid("client", "an ioredis Redis connection or Cluster", client);
   }
   if (client !== undefined && redisOptions !== undefined) {
     throw invalid(
       "redisOptions",
-      "absent when client is given (it applies to connections created from url)",
+      "absent when client is given (it applies to connections created from url or clusterNodes)",
       redisOptions,
     );
   }
@@ -125,6 +144,7 @@ export function resolveRedisPubSubOptions(options: RedisPubSubOptions): Resolved
   return {
     client,
     url: url === undefined ? undefined : normalizeRedisUrl(url, "url", packageName),
+    clusterNodes: clusterNodes === undefined ? undefined : [...clusterNodes],
     redisOptions: redisOptions ?? {},
     channelPrefix,
     publishTimeoutMs: positiveInteger("publishTimeoutMs", options.publishTimeoutMs ?? 5000),
@@ -134,7 +154,7 @@ export function resolveRedisPubSubOptions(options: RedisPubSubOptions): Resolved
   };
 }
 
-function isRedisClient(value: unknown): value is Redis {
+function isRedisClient(value: unknown): value is Redis | Cluster {
   const candidate = value as Partial<Redis> | null;
   return (
     typeof candidate === "object" &&

@@ -13,14 +13,18 @@ import {
   ErrorCode,
   invalidOption as invalidOptionError,
   MastraInngestError,
+  parseRunTopic,
+  type RedisClientLike,
   redisServerIdentity,
 } from "@mastra/inngest-core";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { settleWithin } from "./internal/command-timeout.ts";
 import {
   closeConnection,
+  createClusterConnection,
   createConnection,
   duplicateForSubscriptions,
+  isCluster,
   reportConnectionErrors,
 } from "./internal/connections.ts";
 import { Subscriptions } from "./internal/subscriptions.ts";
@@ -44,6 +48,14 @@ import {
  * topics and callbacks. That connection sends a PING every `heartbeatMs` and is dropped and
  * reconnected when it stops answering; ioredis then subscribes to every channel again.
  *
+ * On a Redis Cluster (an ioredis `Cluster` as `client`, or `clusterNodes`) it uses sharded Pub/Sub:
+ * SPUBLISH and SSUBSCRIBE on `channelPrefix + "{" + hashTag + "}:" + topic`, where the hash tag is
+ * the run id for a run topic (the slot of the run's keys, so the cache's append script can publish
+ * there) and the topic otherwise. Each message goes to the one shard that serves its slot, not to
+ * every node as PUBLISH would. ioredis keeps one subscriber connection per master serving a
+ * subscribed channel and subscribes again after a failover or a slot move; the heartbeat applies
+ * to single-server connections only.
+ *
  * @example
  * const pubsub = new RedisPubSub({ url: process.env.REDIS_URL });
  * await pubsub.subscribe("agent.stream.run-1", (event) => console.log(event.type, event.data));
@@ -59,7 +71,8 @@ export class RedisPubSub extends PubSub implements CacheNotifiedPubSub {
     Object.freeze({ ordered: true, replay: false, crossProcess: true });
 
   readonly #options: ResolvedRedisPubSubOptions;
-  readonly #publisher: Redis;
+  readonly #publisher: Redis | Cluster;
+  readonly #sharded: boolean;
   readonly #ownsPublisher: boolean;
   readonly #subscriptions: Subscriptions;
   /** One promise per publish not yet settled for its caller; each never rejects. */
@@ -72,17 +85,22 @@ export class RedisPubSub extends PubSub implements CacheNotifiedPubSub {
   constructor(options: RedisPubSubOptions) {
     super();
     this.#options = resolveRedisPubSubOptions(options);
-    const { client, url, redisOptions, logger, publishTimeoutMs, heartbeatMs } = this.#options;
+    const { client, url, clusterNodes, redisOptions, logger, publishTimeoutMs, heartbeatMs } = this.#options;
     if (client !== undefined) {
       this.#publisher = client;
       this.#ownsPublisher = false;
     } else {
-      this.#publisher = createConnection(url as string, redisOptions);
+      this.#publisher =
+        clusterNodes === undefined
+          ? createConnection(url as string, redisOptions)
+          : createClusterConnection(clusterNodes, redisOptions);
       this.#ownsPublisher = true;
       reportConnectionErrors(this.#publisher, "publisher", logger, packageName);
     }
+    this.#sharded = isCluster(this.#publisher);
     this.#subscriptions = new Subscriptions({
       connect: () => duplicateForSubscriptions(this.#publisher),
+      sharded: this.#sharded,
       timeoutMs: publishTimeoutMs,
       heartbeatMs,
       logger,
@@ -122,7 +140,9 @@ export class RedisPubSub extends PubSub implements CacheNotifiedPubSub {
       );
     }
     this.#heldPublishes++;
-    const command = this.#publisher.publish(channel, message);
+    const command = this.#sharded
+      ? this.#publisher.spublish(channel, message)
+      : this.#publisher.publish(channel, message);
     const released = (): void => {
       this.#heldPublishes--;
     };
@@ -195,7 +215,9 @@ export class RedisPubSub extends PubSub implements CacheNotifiedPubSub {
   notificationChannel(topic: string, cache: MastraServerCache): string | undefined {
     const channel = this.#channelFor(topic);
     const identity = (cache as { redisServerIdentity?: unknown } | null)?.redisServerIdentity;
-    return typeof identity === "string" && identity === redisServerIdentity(this.#publisher) ? channel : undefined;
+    return typeof identity === "string" && identity === redisServerIdentity(this.#publisher as RedisClientLike)
+      ? channel
+      : undefined;
   }
 
   /**
@@ -226,7 +248,12 @@ export class RedisPubSub extends PubSub implements CacheNotifiedPubSub {
   }
 
   #channelFor(topic: string): string {
-    return this.#options.channelPrefix + assertValidTopic(topic, "topic", packageName);
+    const valid = assertValidTopic(topic, "topic", packageName);
+    if (!this.#sharded) {
+      return this.#options.channelPrefix + valid;
+    }
+    // In the slot of the run's keys, as createKeyLayout places them.
+    return `${this.#options.channelPrefix}{${parseRunTopic(valid)?.runId ?? valid}}:${valid}`;
   }
 
   #assertOpen(): void {

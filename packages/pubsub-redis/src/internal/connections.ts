@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, type ClusterNode, Redis, type RedisOptions } from "ioredis";
 import type { RedisPubSubLogger } from "../redis-pubsub-options.ts";
 
 /**
@@ -9,12 +9,26 @@ export function createConnection(url: string, redisOptions: RedisOptions): Redis
   return new Redis(url, { ...redisOptions, lazyConnect: true });
 }
 
+/** A Redis Cluster client from startup nodes; it connects on its first command. */
+export function createClusterConnection(nodes: ClusterNode[], redisOptions: RedisOptions): Cluster {
+  return new Cluster(nodes, { lazyConnect: true, redisOptions });
+}
+
+/** Whether the client is an ioredis `Cluster` rather than one server's connection. */
+export function isCluster(client: Redis | Cluster): client is Cluster {
+  return (client as { isCluster?: boolean }).isCluster === true;
+}
+
 /**
  * The subscriber connection: a duplicate of the publisher, with the settings subscriptions rely
  * on whatever the publisher's are: resubscribe after a reconnect, and queue SUBSCRIBE while
- * connecting.
+ * connecting. A cluster's duplicate subscribes with sharded Pub/Sub, one connection per master
+ * that serves a subscribed channel.
  */
-export function duplicateForSubscriptions(publisher: Redis): Redis {
+export function duplicateForSubscriptions(publisher: Redis | Cluster): Redis | Cluster {
+  if (isCluster(publisher)) {
+    return publisher.duplicate([], { shardedSubscribers: true, enableOfflineQueue: true, lazyConnect: true });
+  }
   return publisher.duplicate({ autoResubscribe: true, enableOfflineQueue: true, lazyConnect: true });
 }
 
@@ -23,7 +37,7 @@ export function duplicateForSubscriptions(publisher: Redis): Redis {
  * attempt, and without a listener prints each to stderr itself.
  */
 export function reportConnectionErrors(
-  connection: Redis,
+  connection: Redis | Cluster,
   role: string,
   logger: RedisPubSubLogger,
   packageName: string,
@@ -44,7 +58,7 @@ export function reportConnectionErrors(
  * Closes a connection this package owns: QUIT when it is up, so replies in flight arrive, bounded by
  * `timeoutMs`; then a hard disconnect, which also ends reconnect attempts and rejects queued commands.
  */
-export async function closeConnection(connection: Redis, timeoutMs: number): Promise<void> {
+export async function closeConnection(connection: Redis | Cluster, timeoutMs: number): Promise<void> {
   if (connection.status === "ready") {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

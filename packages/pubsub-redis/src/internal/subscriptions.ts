@@ -1,6 +1,6 @@
 import type { EventCallback } from "@mastra/core/events";
 import { describeValue } from "@mastra/inngest-core";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { RedisPubSubLogger } from "../redis-pubsub-options.ts";
 import { settleWithin } from "./command-timeout.ts";
 import { closeConnection, isReplyError, reportConnectionErrors } from "./connections.ts";
@@ -10,7 +10,13 @@ import { decodeEvent } from "./wire-format.ts";
 /** What {@link Subscriptions} needs. */
 export interface SubscriptionsOptions {
   /** Creates the subscriber connection, on the first subscription. */
-  connect: () => Redis;
+  connect: () => Redis | Cluster;
+  /**
+   * Subscribe with sharded Pub/Sub (SSUBSCRIBE, `smessage`) on a Redis Cluster, through ioredis's
+   * sharded subscribers (one connection per master, resubscribed after failovers and slot moves),
+   * rather than SUBSCRIBE on one connection watched by the heartbeat.
+   */
+  sharded: boolean;
   /** The longest wait for Redis to confirm a SUBSCRIBE or UNSUBSCRIBE, in milliseconds. */
   timeoutMs: number;
   heartbeatMs: number;
@@ -35,7 +41,7 @@ const acknowledge = async (): Promise<void> => {};
 export class Subscriptions {
   readonly #options: SubscriptionsOptions;
   readonly #channels = new Map<string, Channel>();
-  #connection: Redis | undefined;
+  #connection: Redis | Cluster | undefined;
   #stopHeartbeat: (() => void) | undefined;
   #closed = false;
 
@@ -47,7 +53,9 @@ export class Subscriptions {
   async add(channel: string, topic: string, callback: EventCallback): Promise<void> {
     let subscription = this.#channels.get(channel);
     if (subscription === undefined) {
-      const confirmed = this.#within(this.#subscriber().subscribe(channel), "subscribe to", topic);
+      const subscriber = this.#subscriber();
+      const command = this.#options.sharded ? subscriber.ssubscribe(channel) : subscriber.subscribe(channel);
+      const confirmed = this.#within(command, "subscribe to", topic);
       subscription = { callbacks: new Set(), confirmed };
       this.#channels.set(channel, subscription);
     }
@@ -86,12 +94,16 @@ export class Subscriptions {
     this.#channels.clear();
     const connection = this.#connection;
     if (connection !== undefined) {
-      connection.removeAllListeners("message");
+      connection.removeAllListeners(this.#messageEvent());
       await closeConnection(connection, this.#options.timeoutMs);
     }
   }
 
-  #subscriber(): Redis {
+  #messageEvent(): "message" | "smessage" {
+    return this.#options.sharded ? "smessage" : "message";
+  }
+
+  #subscriber(): Redis | Cluster {
     if (this.#connection !== undefined) {
       return this.#connection;
     }
@@ -99,8 +111,12 @@ export class Subscriptions {
     const connection = this.#options.connect();
     this.#connection = connection;
     reportConnectionErrors(connection, "subscriber", logger, packageName);
-    connection.on("message", (channel: string, message: string) => this.#deliver(channel, message));
-    this.#stopHeartbeat = startHeartbeat(connection, heartbeatMs, () =>
+    connection.on(this.#messageEvent(), (channel: string, message: string) => this.#deliver(channel, message));
+    if (this.#options.sharded) {
+      // ioredis replaces a sharded subscriber whose node fails, when it refreshes the slots.
+      return connection;
+    }
+    this.#stopHeartbeat = startHeartbeat(connection as Redis, heartbeatMs, () =>
       logger.warn(
         `[${packageName}] the subscriber connection answered nothing for ${heartbeatMs} ms (heartbeatMs); ` +
           "dropping it to reconnect and subscribe again",
@@ -143,7 +159,8 @@ export class Subscriptions {
       return;
     }
     try {
-      await this.#within(connection.unsubscribe(channel), "unsubscribe from", topic);
+      const command = this.#options.sharded ? connection.sunsubscribe(channel) : connection.unsubscribe(channel);
+      await this.#within(command, "unsubscribe from", topic);
     } catch (error) {
       // No callback of the channel is called any more, confirmed or not.
       const { logger, packageName } = this.#options;
