@@ -28,11 +28,21 @@ export class ScaledClock {
 
   /** Runs `callback` after `delayMs` engine milliseconds (scaled). */
   schedule(delayMs: number, callback: () => void): TimerHandle {
+    return this.scheduleReal(this.toRealMs(delayMs), callback);
+  }
+
+  /** An engine duration in real milliseconds. */
+  toRealMs(delayMs: number): number {
+    return Math.max(0, delayMs) * this.#timeScale;
+  }
+
+  /** Runs `callback` after `realMs` real milliseconds (already scaled). */
+  scheduleReal(realMs: number, callback: () => void): TimerHandle {
     if (this.#closed) {
       // A closed engine starts nothing new: a call that fails while it shuts down is not retried.
       return { cancel: () => {} };
     }
-    let remaining = Math.max(0, delayMs) * this.#timeScale;
+    let remaining = Math.max(0, realMs);
     let current: ReturnType<typeof setTimeout> | undefined;
     let cancelled = false;
     const arm = (): void => {

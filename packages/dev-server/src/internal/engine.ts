@@ -1,11 +1,14 @@
 import { monotonicFactory } from "ulid";
 import type { ReportedOp } from "./call-app.ts";
 import { ScaledClock } from "./clock.ts";
+import { CronSchedule } from "./cron-schedule.ts";
 import { parseDurationMs } from "./duration.ts";
 import { createEngineCounters, type EngineCounters } from "./engine-counters.ts";
 import { compileExpression } from "./expression.ts";
 import { FaultInjector } from "./faults.ts";
-import { type FunctionRecord, FunctionRegistry } from "./registry.ts";
+import { FlowGate } from "./flow-gate.ts";
+import { type AppRecord, type FunctionRecord, FunctionRegistry } from "./registry.ts";
+import { RunAdmission } from "./run-admission.ts";
 import { RunDriver, serializeError } from "./run-driver.ts";
 import { type PendingWait, RunState } from "./run-state.ts";
 
@@ -41,6 +44,9 @@ export class Engine {
   readonly clock: ScaledClock;
   readonly #options: EngineOptions;
   readonly #driver: RunDriver;
+  readonly #gate: FlowGate;
+  readonly #admission: RunAdmission;
+  readonly #crons: CronSchedule;
   readonly #runs = new Map<string, RunState>();
   readonly #events = new Map<string, StoredEvent>();
   readonly #runsByEvent = new Map<string, string[]>();
@@ -63,7 +69,43 @@ export class Engine {
       invoke: (run, op) => this.#invoke(run, op),
       complete: (run, output) => this.#end(run, "Completed", { output }),
       fail: (run, error) => this.#end(run, "Failed", { error }),
+      admit: (run) => this.#admission.admit(run),
+      idle: (run) => this.#admission.idle(run),
+      firstCall: (run) => this.#admission.firstCall(run),
     });
+    this.#admission = new RunAdmission({
+      clock: this.clock,
+      counters: this.counters,
+      wake: (run) => this.#driver.pump(run),
+      timeOut: (run) => this.#end(run, "Cancelled", {}),
+    });
+    this.#gate = new FlowGate({
+      clock: this.clock,
+      counters: this.counters,
+      start: (fn, events) => this.#start(fn, events),
+      cancel: (run) => this.#end(run, "Cancelled", {}),
+    });
+    this.#crons = new CronSchedule(this.clock, (functionId, trigger, engineTime) => {
+      const fn = this.registry.function(functionId);
+      if (fn === undefined) {
+        return;
+      }
+      const [event] = this.receiveInternal({
+        name: "inngest/scheduled.timer",
+        data: { cron: trigger.source },
+        ts: engineTime.getTime(),
+      });
+      if (event !== undefined) {
+        this.#gate.trigger(fn, event as unknown as Record<string, unknown>);
+      }
+    });
+  }
+
+  /** Registers an app from its sync payload and schedules its cron triggers. */
+  sync(payload: unknown): AppRecord {
+    const app = this.registry.register(payload);
+    this.#crons.replace(this.registry.apps().flatMap((each) => [...each.functions.values()]));
+    return app;
   }
 
   /** Receives events from the event API or from the engine itself; returns their ids. */
@@ -153,6 +195,8 @@ export class Engine {
 
   /** Stops every timer; runs stay as they are. */
   close(): void {
+    this.#crons.close();
+    this.#gate.close();
     this.#driver.close();
     this.clock.close();
     this.faults.clear();
@@ -218,20 +262,29 @@ export class Engine {
       if (trigger?.condition !== undefined && trigger.condition({ event }) !== true) {
         continue;
       }
-      this.#start(fn, event);
+      this.#gate.trigger(fn, event as unknown as Record<string, unknown>);
     }
     const used = process.cpuUsage(before);
     this.counters.engineCpuMicros += used.user + used.system;
   }
 
-  #start(fn: FunctionRecord, event: StoredEvent, invokedBy?: { runId: string; hashedId: string }): RunState {
-    const run = new RunState(this.#ulid(), fn, event as unknown as Record<string, unknown>, Date.now());
+  #start(
+    fn: FunctionRecord,
+    events: Record<string, unknown>[],
+    invokedBy?: { runId: string; hashedId: string },
+  ): RunState {
+    const event = (events[0] ?? {}) as unknown as StoredEvent;
+    const run = new RunState(this.#ulid(), fn, event as unknown as Record<string, unknown>, Date.now(), events);
     run.invokedBy = invokedBy;
     this.#remember(this.#runs, run.id, run);
-    const list = this.#runsByEvent.get(event.id) ?? [];
-    list.push(run.id);
-    this.#remember(this.#runsByEvent, event.id, list);
+    for (const each of events) {
+      const eventId = String(each.id ?? "");
+      const list = this.#runsByEvent.get(eventId) ?? [];
+      list.push(run.id);
+      this.#remember(this.#runsByEvent, eventId, list);
+    }
     this.counters.runsStarted++;
+    this.#admission.created(run);
     for (const rule of fn.cancel) {
       const set = this.#cancellable.get(rule.event) ?? new Set<RunState>();
       set.add(run);
@@ -309,7 +362,10 @@ export class Engine {
     if (event === undefined) {
       return;
     }
-    const child = this.#start(target, event, { runId: run.id, hashedId: op.id });
+    const child = this.#start(target, [event as unknown as Record<string, unknown>], {
+      runId: run.id,
+      hashedId: op.id,
+    });
     let timer: { cancel(): void } | undefined;
     if (typeof opts.timeout === "string") {
       timer = this.clock.schedule(parseDurationMs(opts.timeout), () =>
@@ -323,7 +379,7 @@ export class Engine {
   }
 
   /** Stores an engine-made event without routing it to triggers (the caller decides). */
-  receiveInternal(raw: { name: string; data: Record<string, unknown> }): StoredEvent[] {
+  receiveInternal(raw: { name: string; data: Record<string, unknown>; ts?: number }): StoredEvent[] {
     const event = this.#normalize(raw);
     this.#remember(this.#events, event.id, event);
     this.counters.eventsReceived++;
@@ -338,6 +394,7 @@ export class Engine {
     if (!run.end(status, outcome, Date.now())) {
       return false;
     }
+    this.#admission.ended(run);
     for (const rule of run.fn.cancel) {
       const set = this.#cancellable.get(rule.event);
       set?.delete(run);

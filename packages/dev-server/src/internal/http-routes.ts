@@ -35,7 +35,7 @@ export async function handleRequest(
       if (!authorized(context, request)) {
         return send(response, 401, { message: "Unauthorized" });
       }
-      context.engine.registry.register(parseBody(await readBody(request)));
+      context.engine.sync(parseBody(await readBody(request)));
       return send(response, 200, { ok: true, modified: true });
     }
     const eventMatch = /^\/e\/([^/]+)$/.exec(path);

@@ -1,5 +1,7 @@
+import { type CronTrigger, parseCronTrigger } from "./cron-schedule.ts";
 import { parseDurationMs } from "./duration.ts";
 import { type CompiledExpression, compileExpression } from "./expression.ts";
+import { type FlowControl, parseFlowControl } from "./flow-control-config.ts";
 
 /** Inngest's default when a synced function states no retries: 4 retries, so 5 attempts. */
 const defaultRetries = 4;
@@ -32,8 +34,12 @@ export interface FunctionRecord {
   appName: string;
   /** The URL the engine calls to run it (`steps.step.runtime.url`). */
   url: string;
-  /** Event triggers; cron triggers are kept in `config` but not scheduled. */
+  /** Event triggers. */
   triggers: FunctionTrigger[];
+  /** Cron triggers, scheduled on the engine's clock. */
+  crons: CronTrigger[];
+  /** Flow control, parsed and validated at sync. */
+  flow: FlowControl;
   /** Attempts per step and per discovery: retries + 1. */
   maxAttempts: number;
   /** `cancelOn` rules. */
@@ -154,10 +160,22 @@ function toFunctionRecord(raw: unknown, appName: string): FunctionRecord {
   // `retries.attempts` carries the retry count, despite its name.
   const retries = typeof step?.retries?.attempts === "number" ? step.retries.attempts : defaultRetries;
   const triggers: FunctionTrigger[] = [];
+  const crons: CronTrigger[] = [];
   for (const trigger of Array.isArray(config.triggers) ? config.triggers : []) {
-    const entry = trigger as { event?: unknown; expression?: unknown };
-    if (typeof entry.event !== "string") {
+    const entry = trigger as { event?: unknown; expression?: unknown; cron?: unknown; jitter?: unknown };
+    if (typeof entry.cron === "string") {
+      if (entry.jitter !== undefined) {
+        throw new Error(
+          `[@mastra/inngest-dev-server] function ${id}: the cron trigger option jitter is not supported by this engine`,
+        );
+      }
+      crons.push(parseCronTrigger(id, entry.cron));
       continue;
+    }
+    if (typeof entry.event !== "string") {
+      throw new Error(
+        `[@mastra/inngest-dev-server] function ${id}: every trigger must have an event or a cron, got ${JSON.stringify(trigger)}`,
+      );
     }
     const compiled: FunctionTrigger = { event: entry.event };
     if (typeof entry.expression === "string" && entry.expression !== "") {
@@ -186,6 +204,8 @@ function toFunctionRecord(raw: unknown, appName: string): FunctionRecord {
     appName,
     url,
     triggers,
+    crons,
+    flow: parseFlowControl(id, config),
     maxAttempts: Math.min(Math.max(retries, 0), 20) + 1,
     cancel,
     config,

@@ -26,6 +26,15 @@ export interface RunDriverHooks {
   complete(run: RunState, output: unknown): void;
   /** Ends a run that failed for good. */
   fail(run: RunState, error: unknown): void;
+  /**
+   * Whether the run may make a call now (flow control: throttle, concurrency). When it may not,
+   * the engine calls {@link RunDriver.pump} again once it may.
+   */
+  admit(run: RunState): boolean;
+  /** The run has no call in flight or due: it only waits, or it ended; its slots go back. */
+  idle(run: RunState): void;
+  /** The run's first call is about to be made. */
+  firstCall(run: RunState): void;
 }
 
 interface Dispatch {
@@ -74,6 +83,19 @@ export class RunDriver {
   pump(run: RunState): void {
     if (!run.isActive || this.#closed) {
       return;
+    }
+    if (!run.wantsCall) {
+      if (!run.hasCallInFlight) {
+        this.#hooks.idle(run);
+      }
+      return;
+    }
+    if (!this.#hooks.admit(run)) {
+      return;
+    }
+    if (run.flow.firstCallAt === undefined) {
+      run.flow.firstCallAt = Date.now();
+      this.#hooks.firstCall(run);
     }
     for (const [hashedId, state] of run.planned) {
       if (!state.inFlight) {

@@ -1,3 +1,4 @@
+import type { ConcurrencySlot, LimitedRun } from "./concurrency-limiter.ts";
 import type { FunctionRecord } from "./registry.ts";
 
 /** The status of a run, spelled as Inngest's REST API spells it. */
@@ -36,6 +37,20 @@ export interface RunCounters {
   memoizedBytes: number;
 }
 
+/** What flow control did to a run. */
+export interface RunFlowControl {
+  /** What holds it back now: a concurrency slot, a throttle, or nothing. */
+  waitingFor: "concurrency" | "throttle" | undefined;
+  /** How often it waited for a concurrency slot. */
+  queued: number;
+  /** Real milliseconds its start was delayed by the throttle. */
+  throttledMs: number;
+  /** Its priority in seconds (-600 to 600). */
+  priority: number;
+  /** When its first call was made, epoch ms. */
+  firstCallAt: number | undefined;
+}
+
 /** A waitForEvent registered by a run. */
 export interface PendingWait {
   /** The run that waits. */
@@ -54,7 +69,7 @@ export interface PendingWait {
  * Everything the engine knows about one run: the memoized step state it sends back to the app on
  * every call, the completion order of steps, which planned steps are outstanding, and counters.
  */
-export class RunState {
+export class RunState implements LimitedRun {
   readonly id: string;
   readonly fn: FunctionRecord;
   readonly event: Record<string, unknown>;
@@ -84,17 +99,39 @@ export class RunState {
   currentDispatchId: string | undefined;
   readonly executions: StepExecution[] = [];
   readonly counters: RunCounters = { serveCalls: 0, checkpointPosts: 0, stepsExecuted: 0, memoizedBytes: 0 };
+  /** The concurrency groups the run needs a slot in. */
+  slots: ConcurrencySlot[] = [];
+  /** Its place in the concurrency queue: enqueue time less the priority, in ms. */
+  score: number;
+  /** Whether a call may be made: false until the throttle lets it start. */
+  released = true;
+  /** Whether `timeouts.finish` passed while a call was in flight: the run is cancelled once it is idle. */
+  finishDeadlinePassed = false;
+  readonly flow: RunFlowControl = {
+    waitingFor: undefined,
+    queued: 0,
+    throttledMs: 0,
+    priority: 0,
+    firstCallAt: undefined,
+  };
   /** The parent run and step to resolve when this run was started by `step.invoke`. */
   invokedBy: { runId: string; hashedId: string } | undefined;
   readonly finished: Promise<void>;
   readonly #resolveFinished: () => void;
 
-  constructor(id: string, fn: FunctionRecord, event: Record<string, unknown>, now: number) {
+  constructor(
+    id: string,
+    fn: FunctionRecord,
+    event: Record<string, unknown>,
+    now: number,
+    events: Record<string, unknown>[] = [event],
+  ) {
     this.id = id;
     this.fn = fn;
     this.event = event;
-    this.events = [event];
+    this.events = events;
     this.startedAt = now;
+    this.score = now;
     let resolveFinished: () => void = () => {};
     this.finished = new Promise<void>((resolve) => {
       resolveFinished = resolve;
@@ -105,6 +142,29 @@ export class RunState {
   /** Whether the run can still change. */
   get isActive(): boolean {
     return this.status === "Running";
+  }
+
+  /** Whether a call of the run is in flight (or held back during a retry's backoff). */
+  get hasCallInFlight(): boolean {
+    if (this.discoveryInFlight) {
+      return true;
+    }
+    for (const state of this.planned.values()) {
+      if (state.inFlight) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the run has a call to make now. */
+  get wantsCall(): boolean {
+    for (const state of this.planned.values()) {
+      if (!state.inFlight) {
+        return true;
+      }
+    }
+    return this.planned.size === 0 && this.discoveryRequested && !this.discoveryInFlight;
   }
 
   /** Whether a step's state is memoized. */

@@ -1,4 +1,4 @@
-import type { RunCounters, RunState, RunStatus, StepExecution } from "./run-state.ts";
+import type { RunCounters, RunFlowControl, RunState, RunStatus, StepExecution } from "./run-state.ts";
 
 /** A run as tests inspect it. */
 export interface RunView {
@@ -16,6 +16,13 @@ export interface RunView {
   eventId: string;
   /** The triggering event. */
   event: Record<string, unknown>;
+  /** Every event of the run: a batch has several, any other run one. */
+  events: Record<string, unknown>[];
+  /**
+   * What flow control did to it: `waitingFor` (`concurrency` or `throttle`) while it is queued, how
+   * often it waited for a concurrency slot, how long the throttle delayed it, its priority.
+   */
+  flowControl: RunFlowControl;
   /** Epoch ms. */
   startedAt: number;
   /** Epoch ms, once ended. */
@@ -40,6 +47,8 @@ export function toRunView(run: RunState): RunView {
     error: run.error,
     eventId: String(run.event.id ?? ""),
     event: run.event,
+    events: [...run.events],
+    flowControl: { ...run.flow },
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     steps: [...run.executions],
