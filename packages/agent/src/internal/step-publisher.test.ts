@@ -1,5 +1,5 @@
 import { EventEmitterPubSub } from "@mastra/core/events";
-import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
+import { controlTopic, ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
 import { CachingPubSub, InMemoryStreamCache } from "@mastra/inngest-stream-cache";
 import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -65,5 +65,53 @@ describe("StepPublisher on a CachingPubSub shared by the steps of several runs",
     await retryOfRunA.flush();
     expect(texts(await pubsub.getHistory(streamTopic("run-a")))).toEqual(["a0", "a1"]);
     expect(texts(await pubsub.getHistory(streamTopic("run-b")))).toEqual(["b0"]);
+  });
+});
+
+describe("StepPublisher subscriptions", () => {
+  /** A transport whose subscriptions complete only when the test says so. */
+  class SlowSubscriptions extends EventEmitterPubSub {
+    readonly waiting: Array<() => void> = [];
+    readonly unsubscribed: string[] = [];
+    override async subscribe(...args: Parameters<EventEmitterPubSub["subscribe"]>): Promise<void> {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      return super.subscribe(...args);
+    }
+    override async unsubscribe(...args: Parameters<EventEmitterPubSub["unsubscribe"]>): Promise<void> {
+      this.unsubscribed.push(args[0]);
+      return super.unsubscribe(...args);
+    }
+  }
+
+  it("does not hold the step up while the control topic's subscription is set up, and unsubscribes only once it is", async () => {
+    const transport = new SlowSubscriptions();
+    const step = new StepPublisher(transport, "llm:0", 0);
+    const heard: unknown[] = [];
+    const callback = (event: { type: string }) => void heard.push(event.type);
+    // Resolves although the transport has not subscribed yet.
+    await step.subscribe(controlTopic("run-1"), callback as never);
+    expect(transport.waiting).toHaveLength(1);
+    const unsubscribing = step.unsubscribe(controlTopic("run-1"), callback as never);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(transport.unsubscribed).toEqual([]);
+    transport.waiting.shift()?.();
+    await unsubscribing;
+    expect(transport.unsubscribed).toEqual([controlTopic("run-1")]);
+  });
+
+  it("waits for the subscription of any other topic", async () => {
+    const transport = new SlowSubscriptions();
+    const step = new StepPublisher(transport, "llm:0", 0);
+    let subscribed = false;
+    const subscribing = step
+      .subscribe(streamTopic("run-1"), () => {})
+      .then(() => {
+        subscribed = true;
+      });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(subscribed).toBe(false);
+    transport.waiting.shift()?.();
+    await subscribing;
+    expect(subscribed).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import type { Event, EventCallback, PubSub as PubSubType, SubscribeOptions } from "@mastra/core/events";
 import { PubSub } from "@mastra/core/events";
+import { parseRunTopic } from "@mastra/inngest-core";
 
 /** A chunk as core publishes it on the run's topic. */
 export interface StreamChunk {
@@ -35,6 +36,8 @@ export class StepPublisher extends PubSub {
   readonly #held: Array<{ topic: string; event: Omit<Event, "id" | "createdAt"> }> = [];
   readonly #backgroundCalls = new Set<string>();
   readonly #answeredCalls = new Set<string>();
+  /** Subscriptions to the run's control topic still being set up, by callback. */
+  readonly #subscribing = new Map<EventCallback, Promise<void>>();
   #holdSuspended = false;
   #sequence = 0;
   #rewriteChunk: ((chunk: StreamChunk) => StreamChunk | undefined) | undefined;
@@ -118,11 +121,32 @@ export class StepPublisher extends PubSub {
     await this.#publisher.publish(topic, { ...event, producer } as Omit<Event, "id" | "createdAt">, options);
   }
 
+  /**
+   * Subscribes through the run's PubSub. Core's LLM step subscribes to the run's control topic (to
+   * hear abort requests from other processes) before it calls the model; that subscription is set
+   * up without holding the step up (its handshake is a transport subscription and history reads),
+   * as core itself goes on when it fails: an abort request also cancels the run through Inngest at
+   * the next step. A failure to set it up is reported, not thrown.
+   */
   override subscribe(topic: string, callback: EventCallback, options?: SubscribeOptions): Promise<void> {
-    return this.#target.subscribe(topic, callback, options);
+    if (options !== undefined || parseRunTopic(topic)?.kind !== "control") {
+      return this.#target.subscribe(topic, callback, options);
+    }
+    const subscribing = this.#target.subscribe(topic, callback).catch((error: unknown) => {
+      console.warn(`[@mastra/inngest-agent] could not subscribe to ${topic} for abort requests`, error);
+    });
+    this.#subscribing.set(callback, subscribing);
+    void subscribing.finally(() => {
+      if (this.#subscribing.get(callback) === subscribing) {
+        this.#subscribing.delete(callback);
+      }
+    });
+    return Promise.resolve();
   }
 
-  override unsubscribe(topic: string, callback: EventCallback): Promise<void> {
+  /** Unsubscribes, after a subscription still being set up is in place (so it cannot outlive this). */
+  override async unsubscribe(topic: string, callback: EventCallback): Promise<void> {
+    await this.#subscribing.get(callback);
     return this.#target.unsubscribe(topic, callback);
   }
 
