@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { assertValidId, ErrorCode, isFinalRunStatus, MastraInngestError, streamTopic } from "@mastra/inngest-core";
+import { assertValidId, ErrorCode, isFinalRunStatus, MastraInngestError } from "@mastra/inngest-core";
 import type { InngestAgentObserveOptions } from "../inngest-agent-options.ts";
 import type { InngestAgentStreamResult } from "../inngest-agent-types.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
@@ -18,9 +18,7 @@ export async function observeRun<OUTPUT>(
 ): Promise<InngestAgentStreamResult<OUTPUT>> {
   assertValidId("runId", runId, packageName);
   await authorizeRun(runtime, runId, "observe", options);
-  const transport = runtime.pubsub();
-  const topic = streamTopic(runId);
-  await assertReachable(runtime, runId, async () => (await transport.getHistory(topic)).length, "observe");
+  await assertReachable(runtime, runId, () => runtime.records.historyLength(runId), "observe");
   await assertHistoryKept(runtime, runId);
   const stream = await openRunStream<OUTPUT>(runtime, runId, {
     messageId: randomUUID(),
