@@ -62,6 +62,11 @@ describe("key layout", () => {
     const decision = keys.decision("call 1/x", "2026-12-06T10:00:00.000Z");
     expect(decision.list).toMatch(/^myapp:\{run-1\}:run:decision:tc_call_1_x_[0-9a-f]{24}:2026-12-06T10:00:00\.000Z$/);
     expect(decision.claim).toBe(`${decision.list}:claim`);
+    const spansEnd = keys.spansEnd("80621243e70897d2");
+    expect(spansEnd).toEqual({
+      list: "myapp:{run-1}:run:spans-end:80621243e70897d2",
+      claim: "myapp:{run-1}:run:spans-end:80621243e70897d2:claim",
+    });
     expect(keySlot(decision.list)).toBe(keySlot(keys.record));
     expect(() => keys.decision("call-1", "yesterday}")).toThrow(/requestedAt must be an ISO 8601/);
   });

@@ -42,6 +42,12 @@ export interface RunKeys {
    * timestamp outside the id form once made safe.
    */
   decision(toolCallId: string, requestedAt: string): { list: string; claim: string };
+  /**
+   * The list and counter that claim the end of a run's root spans, by its agent run span's id (a
+   * resumed run has spans of its own): the first push ends them, so a finish, a failure and an
+   * abort racing each other end them once. Throws `INVALID_ID` for a span id outside the id form.
+   */
+  spansEnd(agentSpanId: string): { list: string; claim: string };
   /** The history keys of the run's stream topic. */
   stream: TopicKeys;
   /** The history keys of the run's control topic. */
@@ -112,6 +118,11 @@ export function createKeyLayout(options: KeyLayoutOptions = {}): KeyLayout {
         claimants: `${record}:claimants`,
         decision(toolCallId, requestedAt) {
           const list = `${record}:decision:${toSafeToolCallId(toolCallId)}:${assertValidRequestedAt(requestedAt)}`;
+          return { list, claim: `${list}:claim` };
+        },
+        spansEnd(agentSpanId) {
+          assertValidId("agentSpanId", agentSpanId);
+          const list = `${record}:spans-end:${agentSpanId}`;
           return { list, claim: `${list}:claim` };
         },
         stream: topicKeys(streamTopic(runId)),

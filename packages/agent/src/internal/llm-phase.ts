@@ -2,12 +2,13 @@ import type { BaseIterationState, DurableLLMStepOutput } from "@mastra/core/agen
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { NonRetriableError } from "inngest";
 import { type Compacted, compactLLMOutput } from "./compact-outputs.ts";
-import { type CoreSteps, publishChunk, type RunInput, type TripwireData } from "./core-durable/index.ts";
+import { type CoreSteps, llmStepAbort, publishChunk, type RunInput, type TripwireData } from "./core-durable/index.ts";
 import { type LLMCallScope, runInLLMCall } from "./llm-call-scope.ts";
 import type { DurableStep, LoopContext } from "./loop-context.ts";
 import { processorDecision } from "./processor-retries.ts";
 import { decidedLLMOutput, decidedStepFinish } from "./processor-retry-output.ts";
 import { restoreRawChunk } from "./raw-chunks.ts";
+import { endSpansAtAbort } from "./run-spans-end.ts";
 import type { StepPublisher } from "./step-publisher.ts";
 import { packageName } from "./stream-input.ts";
 import { withoutUnreportedUsage } from "./unreported-usage.ts";
@@ -103,6 +104,12 @@ export function runLLMPhase(options: {
     const output = await runInLLMCall(scope, () =>
       steps.llm(environment, { ...llmInput, messageListState: structuredClone(base) }),
     );
+    const abort = llmStepAbort(output);
+    if (abort.aborted) {
+      // Inngest stops the run after this step: its spans end here.
+      const { generationEnded } = abort;
+      await endSpansAtAbort({ records: context.records, runId, spans: llmInput, environment, generationEnded });
+    }
     const decision = processorDecision(scope);
     const decided =
       decision === undefined ? output : decidedLLMOutput({ output, decision, retryCount: scope.retryCount, base });

@@ -20,6 +20,7 @@ import { type LLMInput, type LLMOutput, runLLMPhase } from "./llm-phase.ts";
 import type { DurableStep, LoopContext } from "./loop-context.ts";
 import { runMappingPhase } from "./mapping-phase.ts";
 import { clearWaitingRow } from "./mastra-run-row.ts";
+import { claimSpansEnd } from "./run-spans-end.ts";
 import { StepPublisher } from "./step-publisher.ts";
 import { runToolPhase } from "./tool-phase.ts";
 import { reportedUsage } from "./unreported-usage.ts";
@@ -81,7 +82,9 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
         await step.run("trace-failure", async () => {
           const mastra = context.mastra();
           const requestContext = requestContextOf(input);
-          failRunSpans({ input, environment: { mastra, requestContext, publisher: context.pubsub() }, error });
+          if (await claimSpansEnd(context.records, input.runId, input)) {
+            failRunSpans({ input, environment: { mastra, requestContext, publisher: context.pubsub() }, error });
+          }
         });
         context.callerRuns.runEnded(input.runId);
       },
@@ -181,7 +184,9 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
           // Last, after the step's events are stored, so a retry of this step after a failure above
           // does not end the spans twice.
           await publisher.flush();
-          endRunSpans({ input: { ...input, ...spans }, environment, iteration, text: text ?? "", runError });
+          if (await claimSpansEnd(context.records, runId, spans)) {
+            endRunSpans({ input: { ...input, ...spans }, environment, iteration, text: text ?? "", runError });
+          }
           return {
             text: text ?? "",
             reason: iteration.lastStepResult?.reason ?? "stop",

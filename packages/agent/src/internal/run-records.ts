@@ -168,6 +168,18 @@ export class RunRecords {
     return decision;
   }
 
+  /**
+   * Claims the end of a run's root spans (by its agent run span's id): true for the first caller
+   * only, so a finish, a failure and an abort that race each other, in any processes, end them once.
+   */
+  async claimSpansEnd(runId: string, agentSpanId: string): Promise<boolean> {
+    const keys = this.#layout.run(runId).spansEnd(agentSpanId);
+    const index = await this.#cache().listPushIndexed(keys.list, keys.claim, { claimedAt: new Date().toISOString() });
+    // Kept as long as an ended run's record: no later claim can come after that.
+    await expireKeys(this.#cache(), [keys.list, keys.claim], bookkeepingTtlMs(this.#retention(), "finished"));
+    return index === 0;
+  }
+
   #decisionKeys(runId: string, pending: SuspensionKey): { list: string; claim: string } {
     return this.#layout.run(runId).decision(pending.toolCallId, pending.requestedAt);
   }

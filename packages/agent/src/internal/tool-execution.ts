@@ -8,6 +8,7 @@ import {
   type RunSpanData,
   type StepEnvironment,
 } from "./core-durable/index.ts";
+import { endSpansIfAborted } from "./run-spans-end.ts";
 import type { StepPublisher } from "./step-publisher.ts";
 import type { ToolOutcome, ToolPhaseContext } from "./tool-phase.ts";
 
@@ -46,6 +47,9 @@ export async function executeTool(
     },
   );
   if (!suspended) {
+    const stepSpanData = resume === undefined ? context.llm.stepSpanData : undefined;
+    const { records, runId } = context;
+    await endSpansIfAborted({ records, runId, spans: runSpans, environment, stepSpanData });
     if (isBackgroundAcknowledgement(publisher, toolCall.toolCallId, output)) {
       // Core's durable tool step returns the acknowledgement without a tool-result chunk; the plain
       // agent streams one, and clients that pair calls with results wait for it.

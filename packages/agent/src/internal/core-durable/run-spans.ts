@@ -1,4 +1,4 @@
-import type { BaseIterationState } from "@mastra/core/agent/durable";
+import type { BaseIterationState, DurableLLMStepOutput } from "@mastra/core/agent/durable";
 import {
   type AIModelGenerationSpan,
   EntityType,
@@ -86,6 +86,55 @@ export function failRunSpans(options: { input: RunInput; environment: StepEnviro
 export interface RunSpanData {
   agentSpanData?: unknown;
   modelSpanData?: unknown;
+}
+
+/** The id of the run's agent run span, which names the claim to end its root spans; none without tracing. */
+export function agentSpanId(spans: RunSpanData): string | undefined {
+  const id = (spans.agentSpanData as { id?: unknown } | undefined)?.id;
+  return typeof id === "string" ? id : undefined;
+}
+
+/**
+ * Whether core's LLM step stopped at an abort, and whether it ended the generation then (it does
+ * when the abort interrupted the model, and its result names the model; not when the abort came
+ * before the call). Core returns the reason `abort`, which its step result type does not list.
+ */
+export function llmStepAbort(output: DurableLLMStepOutput): { aborted: boolean; generationEnded: boolean } {
+  const aborted = (output.stepResult?.reason as string | undefined) === "abort";
+  return { aborted, generationEnded: aborted && output.metadata?.modelId !== undefined };
+}
+
+/**
+ * Ends what an abort left open, as the plain agent's aborted stream does: the LLM step's span (when
+ * the abort came while its tool calls ran), the `model_generation` with finish reason `aborted`
+ * (unless core's LLM step ended it when the abort interrupted the model), and the `agent_run` with
+ * the status `aborted`.
+ */
+export function endAbortedRunSpans(options: {
+  spans: RunSpanData;
+  environment: StepEnvironment;
+  /** The span of the LLM step whose tool calls the abort interrupted. */
+  stepSpanData?: unknown;
+  /** Whether core's LLM step ended the generation (and its step) at the abort. */
+  generationEnded: boolean;
+}): void {
+  const { spans, environment, stepSpanData, generationEnded } = options;
+  const observability = observabilityOf(environment);
+  if (observability === undefined) {
+    return;
+  }
+  if (stepSpanData !== undefined) {
+    observability.rebuildSpan(stepSpanData as SpanData).end();
+  }
+  if (!generationEnded && spans.modelSpanData !== undefined) {
+    const modelSpan = observability.rebuildSpan(spans.modelSpanData as SpanData) as unknown as AIModelGenerationSpan;
+    modelSpan.createTracker()?.endGeneration({ attributes: { finishReason: "aborted" } });
+  }
+  if (spans.agentSpanData !== undefined) {
+    observability
+      .rebuildSpan(spans.agentSpanData as ExportedSpan<SpanType.AGENT_RUN>)
+      .end({ output: { status: "aborted", reason: "abort" } });
+  }
 }
 
 /**

@@ -30,7 +30,11 @@ function abortControl(scenario: ParityScenario): { signal?: AbortSignal; onChunk
     signal: controller.signal,
     onChunk: (type) => {
       if (type === interaction.onChunk && !controller.signal.aborted) {
-        controller.abort();
+        if (interaction.afterMs === undefined) {
+          controller.abort();
+        } else {
+          setTimeout(() => controller.abort(), interaction.afterMs);
+        }
       }
     },
   };

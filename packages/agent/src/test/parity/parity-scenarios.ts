@@ -4,8 +4,8 @@ import type { ParityAgentSpec } from "./parity-agents.ts";
 /** What the caller does while a run streams, or after its stream ended at a suspension. */
 export type ParityInteraction =
   | { kind: "none" }
-  /** Aborts (through `abortSignal`) when the first chunk of this type arrives. */
-  | { kind: "abort"; onChunk: string }
+  /** Aborts (through `abortSignal`) when the first chunk of this type arrives, or `afterMs` later. */
+  | { kind: "abort"; onChunk: string; afterMs?: number }
   /** Continues a suspended run: approve or decline its tool call, or resume it with data. */
   | { kind: "approve" }
   | { kind: "decline" }

@@ -56,6 +56,7 @@ function keyAttributes(span: AnyExportedSpan): Record<string, unknown> {
       return {
         runId: typeof metadata.runId === "string",
         output: (span.output as { text?: string } | undefined)?.text,
+        status: (span.output as { status?: string } | undefined)?.status,
       };
     case "model_generation":
       return {
@@ -100,6 +101,24 @@ function byTypeAndName(left: SpanNode, right: SpanNode): number {
   return `${left.type} ${left.name} ${JSON.stringify(left.attributes)}`.localeCompare(
     `${right.type} ${right.name} ${JSON.stringify(right.attributes)}`,
   );
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the exporter received the end of the run's `agent_run` span: an
+ * aborted run's spans end when the step that saw the abort returns, after the caller's stream ended.
+ */
+export async function agentRunEnded(exporter: TestExporter, runId: string, timeoutMs = 10_000): Promise<void> {
+  const ended = () =>
+    exporter.events.some(
+      (event) =>
+        event.type === "span_ended" &&
+        event.exportedSpan.type === "agent_run" &&
+        (event.exportedSpan.metadata as { runId?: string } | undefined)?.runId === runId,
+    );
+  for (let waited = 0; waited < timeoutMs && !ended(); waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await settled();
 }
 
 /** Waits until the exporter has received what the run's last span ended with. */
