@@ -111,6 +111,12 @@ export interface RedisCluster {
    */
   killMasterOf(keyOrTopic: string): Promise<ClusterFailover>;
   /**
+   * Starts a killed node again on its port with its cluster configuration, as an operator brings a
+   * failed master back; it rejoins as a replica of the master that took its slots. Resolves once
+   * it has synced and every live node sees it up.
+   */
+  restartNode(node: ClusterNodeAddress): Promise<void>;
+  /**
    * Moves the slot of a key or topic to another master, as `redis-cli --cluster reshard` does:
    * IMPORTING and MIGRATING, the keys moved with MIGRATE a few at a time, then the slot assigned
    * to the new master on every node. Clients meet `ASK`, `TRYAGAIN` and then `MOVED`.
@@ -233,18 +239,20 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     return true;
   };
 
+  const masterOf = async (keyOrTopic: string): Promise<ClusterNodeAddress> => {
+    const slot = await slotOf(keyOrTopic);
+    const master = serving(await view(), slot);
+    if (master === undefined) {
+      throw new Error(`[@mastra/inngest-testing] no live master serves slot ${slot}`);
+    }
+    return address(master);
+  };
+
   return {
     nodes: servers.map((server) => ({ host: server.host, port: server.port })),
     servers,
     slotOf,
-    async masterOf(keyOrTopic) {
-      const slot = await slotOf(keyOrTopic);
-      const master = serving(await view(), slot);
-      if (master === undefined) {
-        throw new Error(`[@mastra/inngest-testing] no live master serves slot ${slot}`);
-      }
-      return address(master);
-    },
+    masterOf,
     async replicasOf(keyOrTopic) {
       const slot = await slotOf(keyOrTopic);
       const nodes = await view();
@@ -252,7 +260,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       return nodes.filter((node) => master !== undefined && node.masterId === master.id).map(serverAt);
     },
     async cutReplicationOf(keyOrTopic) {
-      const master = serverAt(await this.masterOf(keyOrTopic));
+      const master = serverAt(await masterOf(keyOrTopic));
       await redisCli(cli, master, ["ACL", "SETUSER", "default", "-sync", "-psync"]);
       await redisCli(cli, master, ["CLIENT", "KILL", "TYPE", "replica"]);
       await waitFor(timeoutMs, "the master to have no replica connected", async () =>
@@ -290,6 +298,22 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
         promoted: address(promoted as ClusterNodeLine),
         tookMs: Math.round(performance.now() - startedAt),
       };
+    },
+    async restartNode(node) {
+      const server = serverAt(node);
+      await server.restart();
+      await waitFor(timeoutMs, `the node on port ${node.port} to rejoin as a synced replica`, async () => {
+        const seen = parseClusterNodes(await redisCli(cli, server, ["CLUSTER", "NODES"]));
+        const self = seen.find((line) => line.port === node.port);
+        if (self?.masterId === undefined) {
+          return false;
+        }
+        const replication = await redisCli(cli, server, ["INFO", "replication"]);
+        return (
+          replication.includes("master_link_status:up") &&
+          (await everyLiveNodeSees((nodes) => nodes.some((line) => line.id === self.id && !line.failing)))
+        );
+      });
     },
     async migrateSlotOf(keyOrTopic, migration = {}) {
       const keysPerStep = migration.keysPerStep ?? 1;
