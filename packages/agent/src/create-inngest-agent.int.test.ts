@@ -8,6 +8,7 @@ import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { createInngestAgent, isInngestAgent } from "./create-inngest-agent.ts";
+import { threadConcurrencyKey } from "./internal/loop-flow-control.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 let world: TestWorld;
@@ -202,8 +203,12 @@ describe("createInngestAgent on the dev server", () => {
     const synced = world.engine.apps().find((app) => app.name === "registration");
     // The loop and its onFailure handler, with the flow control the agent was given.
     expect(synced?.functionIds).toEqual(["registration-agent-registered", "registration-agent-registered-failure"]);
+    // The thread's constraint comes first (see loop-flow-control.ts), the agent's own beside it.
     expect((loop as unknown as { opts: Record<string, unknown> }).opts).toMatchObject({
-      concurrency: { limit: 2, key: "event.data.runId" },
+      concurrency: [
+        { limit: 1, key: threadConcurrencyKey, scope: "env" },
+        { limit: 2, key: "event.data.runId" },
+      ],
       retries: 1,
     });
     const { output } = await durable.stream("Hello");

@@ -68,10 +68,18 @@ export interface CreateInngestAgentOptions<TAgent extends AnyAgent = AnyAgent> {
   mastra?: Mastra;
   /**
    * Inngest options of the loop function: `retries` (default 3), `concurrency` (with `key`),
-   * `throttle`, `rateLimit`, `priority`, `idempotency`, `timeouts`, `debounce`, `singleton`, ...
+   * `throttle`, `rateLimit`, `priority`, `timeouts`; validated when the agent is created.
+   * `debounce`, `singleton` and `idempotency` are refused: they drop runs whose caller waits.
    * @default { retries: 3 }
    */
   functionOptions?: InngestAgentFunctionOptions;
+  /**
+   * Runs on the same memory thread execute one at a time (an Inngest concurrency constraint keyed
+   * on the thread, limit 1): a second `stream()` on the thread starts when the first ends or waits
+   * for a decision. See docs/flow-control.md.
+   * @default true
+   */
+  serializeThreads?: boolean;
   /**
    * How long a run's keys in the cache (its stream history, record, claim and decisions) are
    * kept. The record, claim and decisions always outlive the history, and nothing of a run that

@@ -5,6 +5,7 @@ import { CachingPubSub, InMemoryStreamCache } from "@mastra/inngest-stream-cache
 import type { Inngest } from "inngest";
 import type { AnyAgent, CreateInngestAgentOptions } from "../inngest-agent-options.ts";
 import { CallerRuns } from "./caller-runs.ts";
+import { loopFunctionOptions } from "./loop-flow-control.ts";
 import { RunRecords } from "./run-records.ts";
 import { historyRetention, type ResolvedRetention, resolveRetention } from "./run-retention.ts";
 import { resolveRunTokenSecret } from "./run-tokens.ts";
@@ -29,6 +30,7 @@ export class AgentRuntime {
   /** The idle-loop stream open per memory scope; a new one closes the previous one, as in core. */
   readonly idleStreams: Map<string, () => void> = new Map();
   readonly #options: CreateInngestAgentOptions;
+  readonly #functionOptions: NonNullable<CreateInngestAgentOptions["functionOptions"]>;
   #mastra: Mastra | undefined;
   #cache: MastraServerCache | undefined;
   #pubsub: CachingPubSub | undefined;
@@ -41,6 +43,7 @@ export class AgentRuntime {
     this.agent = options.agent;
     this.inngest = options.inngest;
     this.#mastra = options.mastra;
+    this.#functionOptions = loopFunctionOptions(options);
     this.records = new RunRecords(
       () => this.cache(),
       () => this.retention(),
@@ -102,9 +105,14 @@ export class AgentRuntime {
     return resolveRunTokenSecret(this.#options.runTokenSecret);
   }
 
-  /** Inngest options of the loop function. */
+  /** Inngest options of the loop function, validated, with the thread's concurrency constraint. */
   get functionOptions(): NonNullable<CreateInngestAgentOptions["functionOptions"]> {
-    return this.#options.functionOptions ?? {};
+    return this.#functionOptions;
+  }
+
+  /** Whether runs on one memory thread execute one at a time. */
+  get serializeThreads(): boolean {
+    return this.#options.serializeThreads !== false;
   }
 
   /** How long a run waits for decisions, in milliseconds. */

@@ -12,6 +12,7 @@ import { openRunStream, toStreamResult } from "./open-run-stream.ts";
 import { claimRun } from "./run-claim.ts";
 import type { RunOutput } from "./run-output.ts";
 import { packageName, toCoreOptions } from "./stream-input.ts";
+import { threadIdOf, waitForThread } from "./thread-lane.ts";
 
 /** The run id of `options`, validated, or a new one. */
 export function runIdOf(options: { runId?: string | undefined }): string {
@@ -82,6 +83,10 @@ export async function startRun<OUTPUT>(
   const onAbortSignal = (): void => void abort();
   let stream: RunOutput<OUTPUT> | undefined;
   try {
+    const threadId = threadIdOf(options);
+    if (threadId !== undefined && runtime.serializeThreads) {
+      await waitForThread(runtime, threadId, runId);
+    }
     const { result, input } = await prepareRunInput(runtime, messages, options, runId, claimId);
     registerCallerRun(runId, result, new AbortController());
     callerRuns.add(runId);
