@@ -51,6 +51,8 @@ export class ReplayingSubscription {
   readonly callback: EventCallback;
   readonly #options: ReplayingSubscriptionOptions;
   readonly #pending: StreamEvent[] = [];
+  /** The length of `#pending` when it was last left sorted; any other length means events arrived since. */
+  #pendingSorted = 0;
   readonly #knownAttempts = new Map<string, number>();
   /** Per step, the oldest attempt this subscription delivered events of. */
   readonly #deliveredAttempts = new Map<string, number>();
@@ -161,8 +163,13 @@ export class ReplayingSubscription {
 
   async #drain(): Promise<void> {
     while (this.#pending.length > 0 && !this.#closed) {
-      this.#pending.sort((left, right) => (left.index ?? -1) - (right.index ?? -1));
-      const event = this.#pending.shift() as StreamEvent;
+      // Sorted newest first, so the next event comes off the end (no shift of the whole buffer);
+      // sorted again only when events arrived since (they are appended at the end).
+      if (this.#pendingSorted !== this.#pending.length) {
+        this.#pending.sort((left, right) => (right.index ?? -1) - (left.index ?? -1));
+      }
+      const event = this.#pending.pop() as StreamEvent;
+      this.#pendingSorted = this.#pending.length;
       if (event.index === undefined) {
         await this.#invoke(event);
         continue;
