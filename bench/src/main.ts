@@ -3,6 +3,7 @@
 import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { startDevServer } from "@mastra/inngest-dev-server";
+import { type CapacityFigures, measureCapacity } from "./capacity.ts";
 import { criticalPathTable, traceCriticalPath } from "./critical-path.ts";
 import { median } from "./measure.ts";
 import { measureReplay } from "./replay.ts";
@@ -19,12 +20,26 @@ import {
 import { callText, workloads } from "./workloads.ts";
 
 const full = process.argv.includes("--full");
-// `--only agent,trace,replay,streaming` runs those sections only (for working on one of them).
+// `--only=agent,trace,replay,streaming,capacity` runs those sections only (for working on one of them).
 const onlyArgument = process.argv.find((argument) => argument.startsWith("--only="));
-const sections = new Set((onlyArgument?.slice("--only=".length) ?? "agent,trace,replay,streaming").split(","));
+const sections = new Set((onlyArgument?.slice("--only=".length) ?? "agent,trace,replay,streaming,capacity").split(","));
 const settings = full
-  ? { warmups: 2, runs: 7, delays: [0, 20], replayEvents: [10_000, 100_000], streamingEventsPerRun: 1000 }
-  : { warmups: 1, runs: 5, delays: [0], replayEvents: [10_000, 100_000], streamingEventsPerRun: 200 };
+  ? {
+      warmups: 2,
+      runs: 7,
+      delays: [0, 20],
+      replayEvents: [10_000, 100_000],
+      streamingEventsPerRun: 1000,
+      capacity: { levels: [100, 300, 1000, 3000], settleSeconds: 3, measureSeconds: 10 },
+    }
+  : {
+      warmups: 1,
+      runs: 5,
+      delays: [0],
+      replayEvents: [10_000, 100_000],
+      streamingEventsPerRun: 200,
+      capacity: { levels: [100, 300, 1000], settleSeconds: 2, measureSeconds: 5 },
+    };
 
 interface Row {
   system: string;
@@ -102,6 +117,7 @@ const replay = sections.has("replay") ? await measureReplay(settings.replayEvent
 const streaming = sections.has("streaming")
   ? await measureStreaming(settings.streamingEventsPerRun)
   : { rows: [], redisBenchmark: {} };
+const capacity: CapacityFigures[] = sections.has("capacity") ? await measureCapacity(settings.capacity) : [];
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
@@ -164,13 +180,24 @@ const streamingLines = [
       `| ${row.pair} | ${row.concurrentRuns} | ${row.eventsPerSecond.toFixed(0)} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} |`,
   ),
 ];
-const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${criticalPaths.map(criticalPathTable).join("\n\n")}\n\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n`;
+const knee = capacity.find((level) => !level.withinGoal);
+const capacityLines = [
+  `Capacity: one worker process streams every live run through one \`CachingPubSub\` over one Redis (20 chunks a second per run, about 30 tokens a chunk, a publisher per 20-chunk step flushed at its end), one observer process follows every run from offset 0 through its own \`CachingPubSub\`, this process ramps the live runs; each level settles ${settings.capacity.settleSeconds} s and is measured ${settings.capacity.measureSeconds} s. CPU in % of one core; heap per run is the worker's heap after a collection, less its heap before any run, per live run. Goal: p99 <= 100 ms with every chunk delivered. ${knee === undefined ? "Every level met it." : `First level past the goal (the knee): ${knee.liveRuns} live runs.`}`,
+  "",
+  "| live runs | offered chunks/s | published/s | delivered/s | p50 ms | p99 ms | max ms | Redis CPU % | worker CPU % | observer CPU % | heap per run KiB | worker RSS MiB | load average |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+  ...capacity.map(
+    (level) =>
+      `| ${level.liveRuns} | ${level.liveRuns * 20} | ${level.publishedPerSecond.toFixed(0)} | ${level.deliveredPerSecond.toFixed(0)} | ${level.p50Ms.toFixed(1)} | ${level.p99Ms.toFixed(1)} | ${level.maxMs.toFixed(0)} | ${level.redisCpuPercent.toFixed(0)} | ${level.workerCpuPercent.toFixed(0)} | ${level.observerCpuPercent.toFixed(0)} | ${level.heapPerRunKiB.toFixed(1)} | ${level.workerRssMiB.toFixed(0)} | ${level.loadAverage.toFixed(1)} |`,
+  ),
+];
+const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${criticalPaths.map(criticalPathTable).join("\n\n")}\n\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n\n${capacityLines.join("\n")}\n`;
 const directory = new URL("../results/", import.meta.url);
 // A partial run (--only) writes files of its own, so it never replaces a whole run's.
 const suffix = onlyArgument === undefined ? "" : `-only-${[...sections].join("-")}`;
 await writeFile(
   new URL(`${date}-${full ? "full" : "quick"}${suffix}.json`, directory),
-  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, criticalPaths, replay, streaming }, null, 2)}\n`,
+  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, criticalPaths, replay, streaming, capacity }, null, 2)}\n`,
 );
 await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.md`, directory), report);
 await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.svg`, directory), barChart(chartBars));
