@@ -65,7 +65,8 @@ describe("tracing with the steps in a worker process", () => {
     for await (const _chunk of live.output.fullStream as unknown as AsyncIterable<unknown>) {
       // read to the end
     }
-    await expectOneTree(live.runId);
+    const ended = await expectOneTree(live.runId);
+    expect(ended.filter((span) => span.type === "generic")).toEqual([]);
   }, 60_000);
 
   it("a worker killed mid-run: the retried step's spans join the same trace, and no span is ended twice", async () => {
@@ -88,11 +89,22 @@ describe("tracing with the steps in a worker process", () => {
       }
     }
     expect(killed).toBe(true);
-    await expectOneTree(live.runId);
+    const ended = await expectOneTree(live.runId);
+    // The attempts the kill failed are recorded once, as an error, by the attempt that ran the step again.
+    const retries = ended.filter((span) => span.type === "generic" && span.name.startsWith("retry: "));
+    expect(retries).toHaveLength(1);
+    const [retry] = retries;
+    expect(retry?.errorInfo?.message).toMatch(
+      /^step '[^']+' did not complete in its (first attempt|\d+ earlier attempts) .* retried it as attempt \d+$/,
+    );
+    expect(ended.find((span) => span.id === retry?.parentSpanId)?.type).toBe("model_generation");
   }, 60_000);
 
-  /** The run's spans: the caller's roots, and the worker's spans in their trace, ended once each. */
-  async function expectOneTree(runId: string): Promise<void> {
+  /**
+   * The run's spans: the caller's roots, and the worker's spans in their trace, ended once each, one
+   * tree under the `agent_run`. Returns the ended spans.
+   */
+  async function expectOneTree(runId: string): Promise<AnyExportedSpan[]> {
     const callerRoots = tracing.exporter.events
       .filter((event) => event.type === "span_started")
       .map((event) => event.exportedSpan)
@@ -118,5 +130,9 @@ describe("tracing with the steps in a worker process", () => {
     expect(tools).toHaveLength(3);
     expect(tools.every((span) => parentType(span) === "model_step")).toBe(true);
     expect(byId.get(agentRun?.id ?? "")?.output).toEqual({ text: expect.stringContaining("z39") });
+    // One tree: every ended span but the root has its parent among them.
+    const detached = ended.filter((span) => span.id !== agentRun?.id && !byId.has(span.parentSpanId ?? ""));
+    expect(detached.map((span) => `${span.type} ${span.name}`)).toEqual([]);
+    return ended;
   }
 });

@@ -14,6 +14,7 @@ import {
   publishFinish,
   type RunInput,
   type RunSpanData,
+  recordRetriedAttempt,
   requestContextOf,
 } from "./core-durable/index.ts";
 import { type LLMInput, type LLMOutput, runLLMPhase } from "./llm-phase.ts";
@@ -95,10 +96,17 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
       const runId = input.runId;
       const mastra = context.mastra();
       const requestContext = requestContextOf(input);
+      // The first step this call executes is the one Inngest retries when `attempt` is above 0.
+      let retryRecorded = false;
       const durable: DurableStep = (id, work) =>
         step.run(id, async () => {
           const publisher = new StepPublisher(context.pubsub(), id, attempt);
-          const output = await work(publisher, { mastra, requestContext, publisher });
+          const environment = { mastra, requestContext, publisher };
+          if (attempt > 0 && !retryRecorded) {
+            retryRecorded = true;
+            recordRetriedAttempt({ spans, environment, runId, stepId: id, attempt });
+          }
+          const output = await work(publisher, environment);
           await publisher.flush();
           return output;
           // Inngest types a memoized output as its JSON form; every step here returns JSON already.

@@ -182,3 +182,36 @@ export function openResumedSpans(options: {
   });
   return { agentSpanData: agentRun.exportSpan(), modelSpanData: model.exportSpan() };
 }
+
+/**
+ * Records a step attempt that did not complete (it threw, or its worker was lost) and that Inngest
+ * retried: an error span under the run's generation, from the retrying attempt, so a trace shows the
+ * failure and the retry. The failed attempt's own spans were started where it ran and never ended.
+ */
+export function recordRetriedAttempt(options: {
+  spans: RunSpanData;
+  environment: StepEnvironment;
+  runId: string;
+  stepId: string;
+  /** The attempt that retries the step, counted from 0: as many attempts failed before it. */
+  attempt: number;
+}): void {
+  const { spans, environment, runId, stepId, attempt } = options;
+  const observability = observabilityOf(environment);
+  const parent = spans.modelSpanData ?? spans.agentSpanData;
+  if (observability === undefined || parent === undefined) {
+    return;
+  }
+  const retry = observability.rebuildSpan(parent as SpanData).createChildSpan({
+    type: SpanType.GENERIC,
+    name: `retry: '${stepId}'`,
+    metadata: { runId, stepId, attempt },
+    requestContext: environment.requestContext,
+  });
+  // Every earlier attempt failed, and one that never reached a worker ran no code to say so.
+  const attempts = attempt === 1 ? "its first attempt" : `its ${attempt} earlier attempts`;
+  const error = new Error(
+    `step '${stepId}' did not complete in ${attempts} (it threw, or its worker was lost or unreachable); Inngest retried it as attempt ${attempt}`,
+  );
+  retry.error({ error: Object.assign(error, { name: "StepAttemptFailed" }), endSpan: true });
+}
