@@ -4,6 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { startDevServer } from "@mastra/inngest-dev-server";
 import { type CapacityFigures, measureCapacity } from "./capacity.ts";
+import { clusterLines, measureCluster } from "./cluster.ts";
 import { criticalPathTable, traceCriticalPath } from "./critical-path.ts";
 import { median } from "./measure.ts";
 import { measureReplay } from "./replay.ts";
@@ -20,9 +21,11 @@ import {
 import { callText, workloads } from "./workloads.ts";
 
 const full = process.argv.includes("--full");
-// `--only=agent,trace,replay,streaming,capacity` runs those sections only (for working on one of them).
+// `--only=agent,trace,replay,streaming,cluster,capacity` runs those sections only (for working on one of them).
 const onlyArgument = process.argv.find((argument) => argument.startsWith("--only="));
-const sections = new Set((onlyArgument?.slice("--only=".length) ?? "agent,trace,replay,streaming,capacity").split(","));
+const sections = new Set(
+  (onlyArgument?.slice("--only=".length) ?? "agent,trace,replay,streaming,cluster,capacity").split(","),
+);
 const settings = full
   ? {
       warmups: 2,
@@ -117,6 +120,8 @@ const replay = sections.has("replay") ? await measureReplay(settings.replayEvent
 const streaming = sections.has("streaming")
   ? await measureStreaming(settings.streamingEventsPerRun)
   : { rows: [], redisBenchmark: {} };
+// The Redis Cluster row: 1, 100 and 1,000 runs at once; quick mode streams fewer chunks per run.
+const cluster = sections.has("cluster") ? await measureCluster([1, 100, 1000], full ? 200 : 20) : [];
 const capacity: CapacityFigures[] = sections.has("capacity") ? await measureCapacity(settings.capacity) : [];
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -191,13 +196,13 @@ const capacityLines = [
       `| ${level.liveRuns} | ${level.liveRuns * 20} | ${level.publishedPerSecond.toFixed(0)} | ${level.deliveredPerSecond.toFixed(0)} | ${level.p50Ms.toFixed(1)} | ${level.p99Ms.toFixed(1)} | ${level.maxMs.toFixed(0)} | ${level.redisCpuPercent.toFixed(0)} | ${level.workerCpuPercent.toFixed(0)} | ${level.observerCpuPercent.toFixed(0)} | ${level.heapPerRunKiB.toFixed(1)} | ${level.workerRssMiB.toFixed(0)} | ${level.loadAverage.toFixed(1)} |`,
   ),
 ];
-const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${criticalPaths.map(criticalPathTable).join("\n\n")}\n\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n\n${capacityLines.join("\n")}\n`;
+const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${criticalPaths.map(criticalPathTable).join("\n\n")}\n\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n\n${[...clusterLines(cluster), ""].join("\n")}\n${capacityLines.join("\n")}\n`;
 const directory = new URL("../results/", import.meta.url);
 // A partial run (--only) writes files of its own, so it never replaces a whole run's.
 const suffix = onlyArgument === undefined ? "" : `-only-${[...sections].join("-")}`;
 await writeFile(
   new URL(`${date}-${full ? "full" : "quick"}${suffix}.json`, directory),
-  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, criticalPaths, replay, streaming, capacity }, null, 2)}\n`,
+  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, criticalPaths, replay, streaming, cluster, capacity }, null, 2)}\n`,
 );
 await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.md`, directory), report);
 await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.svg`, directory), barChart(chartBars));

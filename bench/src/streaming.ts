@@ -30,7 +30,7 @@ export interface StreamingFigures {
 }
 
 /** A publisher and an observer over one PubSub and cache pair, and how to release them. */
-interface Pair {
+export interface Pair {
   name: string;
   publisher: CachingPubSub;
   observer: CachingPubSub;
@@ -41,7 +41,7 @@ const percentile = (sorted: number[], fraction: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
 
 /** Streams `eventsPerRun` chunks on each of `concurrentRuns` runs, an observer per run reading from offset 0. */
-async function measurePair(pair: Pair, concurrentRuns: number, eventsPerRun: number): Promise<StreamingFigures> {
+export async function measurePair(pair: Pair, concurrentRuns: number, eventsPerRun: number): Promise<StreamingFigures> {
   const latencies: number[] = [];
   const runs = Array.from({ length: concurrentRuns }, () => `stream-${randomUUID()}`);
   const finished: Promise<void>[] = [];
