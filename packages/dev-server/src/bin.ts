@@ -11,6 +11,7 @@ Options:
   --host <address>        interface to listen on (default 127.0.0.1)
   --mode <mode>           checkpoint (default, as production) or classic
   --time-scale <number>   multiply sleeps, timeouts and retry backoff (default 1)
+  --retry-interval <s>    wait this many seconds before every retry, in place of the backoff table
   --signing-key <key>     sign calls to apps (cloud mode); also read from INNGEST_SIGNING_KEY
   --sync <url>            sync this app URL after starting; repeatable
   --help                  show this help
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
       host: { type: "string", default: "127.0.0.1" },
       mode: { type: "string", default: "checkpoint" },
       "time-scale": { type: "string", default: "1" },
+      "retry-interval": { type: "string" },
       "signing-key": { type: "string" },
       sync: { type: "string", multiple: true },
       help: { type: "boolean", default: false },
@@ -39,12 +41,17 @@ async function main(): Promise<void> {
     throw new Error(`--port must be an integer from 0 to 65535, got ${values.port}`);
   }
   const signingKey = values["signing-key"] ?? process.env.INNGEST_SIGNING_KEY;
+  const retryInterval = values["retry-interval"];
+  if (retryInterval !== undefined && !(Number(retryInterval) >= 0)) {
+    throw new Error(`--retry-interval must be a non-negative number of seconds, got ${retryInterval}`);
+  }
   const server = await startDevServer({
     port,
     host: values.host,
     mode: values.mode as ExecutionMode,
     timeScale,
     ...(signingKey === undefined ? {} : { signingKey }),
+    ...(retryInterval === undefined ? {} : { retryIntervalMs: Number(retryInterval) * 1000 }),
   });
   process.stdout.write(`mastra-inngest-dev listening on ${server.url} (${server.mode} mode)\n`);
   for (const url of values.sync ?? []) {

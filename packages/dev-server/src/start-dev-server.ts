@@ -49,6 +49,12 @@ export interface StartDevServerOptions {
    * @default 10000
    */
   retention?: number;
+  /**
+   * A fixed wait before every retry, in real milliseconds, in place of Inngest's backoff table (as
+   * the official dev server's `--retry-interval`); a `Retry-After` from the app still wins.
+   * @default the backoff table (15 s, 30 s, 1 min, ...), scaled by `timeScale`
+   */
+  retryIntervalMs?: number;
 }
 
 /** Engine-wide counters, with the realtime counters and the memoized bytes. */
@@ -163,6 +169,12 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
   if (!Number.isFinite(timeScale) || timeScale < 0) {
     throw new Error(`[@mastra/inngest-dev-server] timeScale must be a non-negative number, got ${timeScale}`);
   }
+  const retryIntervalMs = options.retryIntervalMs;
+  if (retryIntervalMs !== undefined && (!Number.isFinite(retryIntervalMs) || retryIntervalMs < 0)) {
+    throw new Error(
+      `[@mastra/inngest-dev-server] retryIntervalMs must be a non-negative number of milliseconds, got ${retryIntervalMs}`,
+    );
+  }
   const signingKeys = [options.signingKey, options.signingKeyFallback].filter(
     (key): key is string => key !== undefined,
   );
@@ -171,6 +183,7 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
     signingKey: options.signingKey,
     timeScale,
     retention: options.retention ?? 10_000,
+    retryIntervalMs,
   });
   const hub = new RealtimeHub(
     signingKeys.length === 0 ? {} : { isAuthorized: (authorization) => isAuthorizedBearer(authorization, signingKeys) },

@@ -63,6 +63,9 @@ export function buildCall(
     "x-inngest-req-version": "2",
     "x-run-id": run.id,
     "x-request-id": randomUUID(),
+    // The SDK gives functions this as their job id: stable across retries of the same call, as
+    // Inngest's queue item is (the run, how far it got, and which step or discovery).
+    "x-inngest-job-id": `${run.id}:${run.stack.length}:${target.kind === "step" ? target.hashedId : "step"}`,
   };
   if (target.kind === "step") {
     headers["x-inngest-step-id"] = target.hashedId;

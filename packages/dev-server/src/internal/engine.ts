@@ -19,6 +19,8 @@ export interface StoredEvent {
   name: string;
   data: Record<string, unknown>;
   user?: Record<string, unknown>;
+  /** The event's metadata as sent (the SDK's `meta`), kept as it came. */
+  meta?: Record<string, unknown>;
   /** Epoch milliseconds. */
   ts: number;
   v?: string;
@@ -31,6 +33,8 @@ export interface EngineOptions {
   timeScale: number;
   /** How many finished runs and events to keep for inspection before the oldest are dropped. */
   retention: number;
+  /** A fixed wait before every retry, in real ms, in place of Inngest's backoff table. */
+  retryIntervalMs?: number | undefined;
 }
 
 /**
@@ -64,6 +68,7 @@ export class Engine {
       clock: this.clock,
       faults: this.faults,
       counters: this.counters,
+      retryIntervalMs: options.retryIntervalMs,
       settings: (run) => ({ mode: options.mode, signingKey: options.signingKey, internalFunctionId: run.fn.id }),
       waitForEvent: (run, op) => this.#registerWait(run, op),
       invoke: (run, op) => this.#invoke(run, op),
@@ -206,7 +211,15 @@ export class Engine {
     if (typeof raw !== "object" || raw === null || typeof (raw as { name?: unknown }).name !== "string") {
       throw new Error("every event must be an object with a string name");
     }
-    const input = raw as { id?: unknown; name: string; data?: unknown; user?: unknown; ts?: unknown; v?: unknown };
+    const input = raw as {
+      id?: unknown;
+      name: string;
+      data?: unknown;
+      user?: unknown;
+      meta?: unknown;
+      ts?: unknown;
+      v?: unknown;
+    };
     if ((input.name as string) === "") {
       throw new Error("an event name must not be empty");
     }
@@ -216,8 +229,10 @@ export class Engine {
       data: typeof input.data === "object" && input.data !== null ? (input.data as Record<string, unknown>) : {},
       ts: typeof input.ts === "number" ? input.ts : Date.now(),
     };
-    if (typeof input.user === "object" && input.user !== null) {
-      event.user = input.user as Record<string, unknown>;
+    // Inngest hands every event to functions with a user object, empty when none was sent.
+    event.user = typeof input.user === "object" && input.user !== null ? (input.user as Record<string, unknown>) : {};
+    if (typeof input.meta === "object" && input.meta !== null) {
+      event.meta = input.meta as Record<string, unknown>;
     }
     if (typeof input.v === "string") {
       event.v = input.v;
@@ -340,7 +355,8 @@ export class Engine {
       this.#driver.resolve(run, op.id, {
         error: {
           name: "Error",
-          message: `[@mastra/inngest-dev-server] invoked function "${functionId}" is not synced`,
+          // Inngest's wording, which the SDK's own test of a missing function checks.
+          message: `could not find function ${functionId}`,
         },
       });
       return;
@@ -418,6 +434,8 @@ export class Engine {
       }
     }
     const base = { function_id: run.fn.id, run_id: run.id, event: run.event, events: run.events };
+    // The triggering event's meta goes with its lifecycle events, as Inngest groups runs by it.
+    const meta = (run.event as { meta?: Record<string, unknown> }).meta;
     const lifecycle =
       status === "Completed"
         ? { name: "inngest/function.finished", data: { ...base, result: run.output } }
@@ -425,7 +443,7 @@ export class Engine {
           ? { name: "inngest/function.failed", data: { ...base, error: normalizeError(run.error) } }
           : { name: "inngest/function.cancelled", data: base };
     // Lifecycle events are routed like any other: onFailure handlers are triggered by them.
-    queueMicrotask(() => this.receive([lifecycle]));
+    queueMicrotask(() => this.receive([meta === undefined ? lifecycle : { ...lifecycle, meta }]));
     return true;
   }
 

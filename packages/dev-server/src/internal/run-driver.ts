@@ -17,6 +17,8 @@ export interface RunDriverHooks {
   clock: ScaledClock;
   faults: FaultInjector;
   counters: EngineCounters;
+  /** A fixed wait before every retry, in real ms, in place of the backoff table; `Retry-After` still wins. */
+  retryIntervalMs: number | undefined;
   settings(run: RunState): CallSettings;
   /** Registers a `WaitForEvent` op; the engine memoizes the event (or null on timeout) later. */
   waitForEvent(run: RunState, op: ReportedOp): void;
@@ -329,7 +331,7 @@ export class RunDriver {
     run.attempts.set(hashedId, attempt);
     // Held as in flight during the backoff so pump() does not call it early.
     run.planned.set(hashedId, { inFlight: true });
-    this.#hooks.clock.schedule(retryAfterMs ?? retryBackoffMs(attempt), () => {
+    this.#afterBackoff(attempt, retryAfterMs, () => {
       const planned = run.planned.get(hashedId);
       if (planned !== undefined) {
         planned.inFlight = false;
@@ -345,10 +347,19 @@ export class RunDriver {
     }
     run.attempts.set("", attempt);
     run.discoveryInFlight = true;
-    this.#hooks.clock.schedule(retryAfterMs ?? retryBackoffMs(attempt), () => {
+    this.#afterBackoff(attempt, retryAfterMs, () => {
       run.discoveryInFlight = false;
       this.requestDiscovery(run);
     });
+  }
+
+  #afterBackoff(attempt: number, retryAfterMs: number | undefined, retry: () => void): void {
+    const { clock, retryIntervalMs } = this.#hooks;
+    if (retryAfterMs === undefined && retryIntervalMs !== undefined) {
+      clock.scheduleReal(retryIntervalMs, retry);
+    } else {
+      clock.schedule(retryAfterMs ?? retryBackoffMs(attempt), retry);
+    }
   }
 
   #record(
