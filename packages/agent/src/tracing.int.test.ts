@@ -44,7 +44,27 @@ const abortWhileToolRuns: ParityScenario = {
   name: "abort while a tool runs",
   interaction: { kind: "abort", onChunk: "tool-call", afterMs: 300 },
 };
-const scenarios = [...parityScenarios.filter((scenario) => traced.includes(scenario.name)), abortWhileToolRuns];
+// Suspended, resumed, suspended again by the resumed run, and resumed again.
+const resuspended: ParityScenario = {
+  name: "suspend, resume, suspend again",
+  agent: {
+    script: [
+      { toolCalls: [{ toolName: "ask", args: { question: "Color?" } }] },
+      { toolCalls: [{ toolName: "ask", args: { question: "Shade?" } }] },
+      { text: "Dark blue it is." },
+    ],
+    tools: ["ask"],
+  },
+  prompt: "Pick a color and a shade",
+  options: { maxSteps: 5 },
+  interaction: { kind: "resume", resumeData: { color: "blue" }, resumeAgain: [{ color: "dark" }] },
+  split: false,
+};
+const scenarios = [
+  ...parityScenarios.filter((scenario) => traced.includes(scenario.name)),
+  abortWhileToolRuns,
+  resuspended,
+];
 const plainId = (name: string) => `${parityAgentId(name)}-plain`;
 
 describe.each(["checkpoint", "classic"] as const)("tracing like the plain agent (%s mode)", (mode) => {
@@ -132,8 +152,13 @@ describe.each(["checkpoint", "classic"] as const)("tracing like the plain agent 
         expect(durableTrees.map(suspensionAllowances)).toEqual(plainTrees.map(suspensionAllowances));
       }
       expect(new Set(durableSpans.map((span) => span.traceId)).size).toBe(1);
-      const ids = new Set(durableSpans.map((span) => span.id));
+      // Every span the exporter received since the scenario began, in any trace, started and ended once.
+      const ids = new Set(durableTracing.exporter.events.map((event) => event.exportedSpan.id));
       expect(spansExportedTwice(durableTracing.exporter.events, ids)).toEqual([]);
+      const resumedGenerations = durableSpans.filter(
+        (span) => span.type === "model_generation" && span.parentSpanId !== agentRun?.id,
+      );
+      expect(resumedGenerations).toHaveLength(countResumes(scenario));
     },
     60_000,
   );
@@ -156,6 +181,15 @@ function abortedModelAllowances(node: SpanNode): SpanNode {
   };
 }
 
+/** How many times the scenario resumes its run: each resume opens one generation, ended once. */
+function countResumes(scenario: ParityScenario): number {
+  const { interaction } = scenario;
+  if (interaction.kind === "approve" || interaction.kind === "decline") {
+    return 1;
+  }
+  return interaction.kind === "resume" ? 1 + (interaction.resumeAgain?.length ?? 0) : 0;
+}
+
 /** A tree with its root as it is and, below it, only span types and names. */
 function withoutAttributesBelowRoot(root: SpanNode): SpanNode {
   const shape = (node: SpanNode): SpanNode => ({
@@ -171,23 +205,34 @@ function withoutAttributesBelowRoot(root: SpanNode): SpanNode {
  * What core's durable steps record differently around a suspension, removed from both trees: the
  * suspended generation's finish reason (core ends it with `status: "suspended"` as its output), the
  * suspended call's output and success (core ends it with what the tool returned after `suspend()`),
- * and the plain resume's replay of the suspended step (`step: 0` again under the resumed generation).
+ * the plain resume's replay of the suspended step (`step: 0` again under the resumed generation),
+ * and the numbers of the steps after a resume (the durable loop counts the run's LLM calls, the
+ * plain resume from the resumed call).
  */
 function suspensionAllowances(root: SpanNode): SpanNode {
-  const visit = (node: SpanNode, resumed: boolean): SpanNode => {
+  const visit = (node: SpanNode, resumed: boolean, suspending: boolean): SpanNode => {
     const inResumed = resumed || node.name.endsWith("(resumed)");
-    let attributes = node.attributes;
+    let { attributes, name } = node;
+    // A generation that a resumed run continues under is the one whose call suspended.
+    const resumedUnder = (child: SpanNode) => child.type === "agent_run" && child.name.endsWith("(resumed)");
+    const suspendingHere = node.type === "model_generation" ? node.children.some(resumedUnder) : suspending;
     if (node.type === "model_generation" && attributes.finishReason === "suspended") {
       attributes = { ...attributes, finishReason: undefined };
     }
-    if (node.type === "tool_call" && !inResumed) {
+    if (node.type === "tool_call" && suspending) {
       const { output: _output, success: _success, ...rest } = attributes;
       attributes = rest;
     }
+    if (inResumed && (node.type === "model_step" || node.type === "model_inference")) {
+      const { stepIndex: _stepIndex, ...rest } = attributes;
+      attributes = rest;
+      name = name.replace(/: \d+$/, "");
+    }
     const children = node.children
       .filter((child) => !(inResumed && node.type === "model_generation" && child.name === "step: 0"))
-      .map((child) => visit(child, inResumed));
-    return { ...node, attributes, children };
+      .map((child) => visit(child, inResumed, suspendingHere && !resumedUnder(child)))
+      .sort((left, right) => JSON.stringify(left).localeCompare(JSON.stringify(right)));
+    return { ...node, name, attributes, children };
   };
-  return visit(root, false);
+  return visit(root, false, false);
 }

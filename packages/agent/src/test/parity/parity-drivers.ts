@@ -69,7 +69,7 @@ export async function runPlain(agent: Agent, scenario: ParityScenario): Promise<
   if (interaction.kind === "approve" || interaction.kind === "decline" || interaction.kind === "resume") {
     const toolCallId = await pendingToolCallId(output);
     const continuation = { ...scenario.options, ...recorder.callbacks(), runId: output.runId, toolCallId } as never;
-    const continued = (
+    let continued = (
       interaction.kind === "approve"
         ? await agent.approveToolCall(continuation)
         : interaction.kind === "decline"
@@ -77,6 +77,12 @@ export async function runPlain(agent: Agent, scenario: ParityScenario): Promise<
           : await agent.resumeStream(interaction.resumeData, continuation)
     ) as MastraModelOutput<unknown>;
     segments.push(await observeSegment(continued, recorder));
+    for (const resumeData of interaction.kind === "resume" ? (interaction.resumeAgain ?? []) : []) {
+      const again = { ...scenario.options, ...recorder.callbacks(), runId: output.runId } as Record<string, unknown>;
+      again.toolCallId = await pendingToolCallId(continued);
+      continued = (await agent.resumeStream(resumeData, again as never)) as MastraModelOutput<unknown>;
+      segments.push(await observeSegment(continued, recorder));
+    }
   }
   const memory = await threadMessages(agent, scenario);
   return { segments, modelCalls: modelCalls.get(agent.id) ?? 0, ...(memory === undefined ? {} : { memory }) };
@@ -108,6 +114,17 @@ export async function runDurable(
     });
     segments.push(await observeSegment(resumed.output, recorder));
     resumed.cleanup();
+    let continued = resumed.output;
+    for (const resumeData of interaction.kind === "resume" ? (interaction.resumeAgain ?? []) : []) {
+      const pending = await pendingToolCallId(continued);
+      const again = await durable.resume(started.runId, resumeData, {
+        ...recorder.callbacks(),
+        ...(pending === undefined ? {} : { toolCallId: pending }),
+      });
+      segments.push(await observeSegment(again.output, recorder));
+      again.cleanup();
+      continued = again.output;
+    }
   }
   started.cleanup();
   const memory = await threadMessages(durable.agent, scenario);

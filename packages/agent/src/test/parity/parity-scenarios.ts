@@ -9,7 +9,8 @@ export type ParityInteraction =
   /** Continues a suspended run: approve or decline its tool call, or resume it with data. */
   | { kind: "approve" }
   | { kind: "decline" }
-  | { kind: "resume"; resumeData: Record<string, unknown> };
+  /** `resumeAgain`: the data of each further resume, given when the resumed run suspends again. */
+  | { kind: "resume"; resumeData: Record<string, unknown>; resumeAgain?: Array<Record<string, unknown>> };
 
 /** One scenario of the parity harness: the same agent, prompt and options on both sides. */
 export interface ParityScenario {
