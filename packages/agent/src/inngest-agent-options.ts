@@ -181,8 +181,9 @@ export interface InngestAgentIndexedChunksOption {
    * Each chunk carries `metadata.eventIndex`, the index in the run's history of the event it came
    * from: a client that rendered it continues with `observe(runId, { offset: eventIndex + 1 })`.
    * The stream cache's notices come as chunks too: `data-attempt-superseded` (a retried step's
-   * earlier chunks are void: drop what that step delivered; its new attempt's chunks follow) and
-   * `data-offset-expired` (events before `firstAvailableOffset` are no longer kept).
+   * earlier chunks are void: drop what that step delivered; its new attempt's chunks follow),
+   * `data-offset-expired` (events before `firstAvailableOffset` are no longer kept) and
+   * `data-events-lost` (a Redis failover lost the events at these indices).
    * @default false
    */
   indexedChunks?: boolean;

@@ -1,8 +1,12 @@
 import type { Event } from "@mastra/core/events";
-import { ATTEMPT_SUPERSEDED_EVENT_TYPE, OFFSET_EXPIRED_EVENT_TYPE } from "@mastra/inngest-core";
+import { ATTEMPT_SUPERSEDED_EVENT_TYPE, EVENTS_LOST_EVENT_TYPE, OFFSET_EXPIRED_EVENT_TYPE } from "@mastra/inngest-core";
 
 /** The stream cache's notices, which a stream with indexed chunks passes on as `data-<type>` chunks. */
-const NOTICE_TYPES: ReadonlySet<string> = new Set([ATTEMPT_SUPERSEDED_EVENT_TYPE, OFFSET_EXPIRED_EVENT_TYPE]);
+const NOTICE_TYPES: ReadonlySet<string> = new Set([
+  ATTEMPT_SUPERSEDED_EVENT_TYPE,
+  OFFSET_EXPIRED_EVENT_TYPE,
+  EVENTS_LOST_EVENT_TYPE,
+]);
 
 /**
  * `chunk` with `metadata.eventIndex`, the index in the run's history of the event it came from, so
@@ -18,7 +22,8 @@ export function withEventIndex<T>(chunk: T, event: Event): T {
 }
 
 /**
- * The chunk a notice of the stream cache becomes (`attempt-superseded`, `offset-expired`), or
+ * The chunk a notice of the stream cache becomes (`attempt-superseded`, `offset-expired`,
+ * `events-lost`), or
  * undefined for any other event. A client of a live stream needs them: after `attempt-superseded`
  * it drops what the retried step delivered, since the new attempt's chunks follow.
  */

@@ -33,7 +33,8 @@ export interface RunOutputSettings<OUTPUT> {
   priorState?: OutputState | undefined;
   /**
    * Whether each chunk carries `metadata.eventIndex` (its event's index in the run's history) and
-   * the stream cache's notices come as `data-attempt-superseded` / `data-offset-expired` chunks.
+   * the stream cache's notices come as `data-attempt-superseded` / `data-offset-expired` /
+   * `data-events-lost` chunks.
    */
   indexedChunks?: boolean | undefined;
   /** Called once the stream ended: the run finished, failed or was aborted, or it waits for a decision. */
