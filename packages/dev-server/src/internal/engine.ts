@@ -11,6 +11,7 @@ import { type AppRecord, type FunctionRecord, FunctionRegistry } from "./registr
 import { RunAdmission } from "./run-admission.ts";
 import { RunDriver, serializeError } from "./run-driver.ts";
 import { type PendingWait, RunState } from "./run-state.ts";
+import { SignalWaits } from "./signal-waits.ts";
 
 /** An event as the engine stores it and hands it to runs. */
 export interface StoredEvent {
@@ -51,6 +52,7 @@ export class Engine {
   readonly #gate: FlowGate;
   readonly #admission: RunAdmission;
   readonly #crons: CronSchedule;
+  readonly #signals: SignalWaits;
   readonly #runs = new Map<string, RunState>();
   readonly #events = new Map<string, StoredEvent>();
   readonly #runsByEvent = new Map<string, string[]>();
@@ -71,12 +73,18 @@ export class Engine {
       retryIntervalMs: options.retryIntervalMs,
       settings: (run) => ({ mode: options.mode, signingKey: options.signingKey, internalFunctionId: run.fn.id }),
       waitForEvent: (run, op) => this.#registerWait(run, op),
+      waitForSignal: (run, op) => this.#signals.register(run, op),
       invoke: (run, op) => this.#invoke(run, op),
       complete: (run, output) => this.#end(run, "Completed", { output }),
       fail: (run, error) => this.#end(run, "Failed", { error }),
       admit: (run) => this.#admission.admit(run),
       idle: (run) => this.#admission.idle(run),
       firstCall: (run) => this.#admission.firstCall(run),
+    });
+    this.#signals = new SignalWaits({
+      clock: this.clock,
+      resolve: (run, hashedId, value) => this.#driver.resolve(run, hashedId, value),
+      fail: (run, error) => this.#end(run, "Failed", { error }),
     });
     this.#admission = new RunAdmission({
       clock: this.clock,
@@ -143,6 +151,11 @@ export class Engine {
       this.#route(event);
     }
     return ids;
+  }
+
+  /** Delivers a signal (`POST /v1/signals`); returns the id of the run that waited for it, if any. */
+  signal(signal: string, data: unknown): string | undefined {
+    return this.#signals.send(signal, data);
   }
 
   /** A run by id. */

@@ -38,6 +38,19 @@ export async function handleRequest(
       context.engine.sync(parseBody(await readBody(request)));
       return send(response, 200, { ok: true, modified: true });
     }
+    if (method === "POST" && path === "/v1/signals") {
+      if (!authorized(context, request)) {
+        return send(response, 401, { error: "Unauthorized" });
+      }
+      const body = parseBody(await readBody(request)) as { signal?: unknown; data?: unknown };
+      if (typeof body.signal !== "string" || body.signal === "") {
+        return send(response, 400, { error: "signal must be a non-empty string" });
+      }
+      const runId = context.engine.signal(body.signal, body.data);
+      return runId === undefined
+        ? send(response, 404, { error: `no run waits for signal ${body.signal}` })
+        : send(response, 200, { data: { run_id: runId } });
+    }
     const eventMatch = /^\/e\/([^/]+)$/.exec(path);
     if (method === "POST" && eventMatch !== null) {
       return receiveEvents(context, request, response);

@@ -22,6 +22,8 @@ export interface RunDriverHooks {
   settings(run: RunState): CallSettings;
   /** Registers a `WaitForEvent` op; the engine memoizes the event (or null on timeout) later. */
   waitForEvent(run: RunState, op: ReportedOp): void;
+  /** Registers a `WaitForSignal` op; the engine memoizes the signal (or null on timeout) later. */
+  waitForSignal(run: RunState, op: ReportedOp): void;
   /** Starts the run a `InvokeFunction` op asks for. */
   invoke(run: RunState, op: ReportedOp): void;
   /** Ends a run that completed. */
@@ -285,6 +287,11 @@ export class RunDriver {
         case "WaitForEvent":
           if (!run.has(op.id) && !run.blockers.has(op.id)) {
             this.#hooks.waitForEvent(run, op);
+          }
+          break;
+        case "WaitForSignal":
+          if (!run.has(op.id) && !run.blockers.has(op.id)) {
+            this.#hooks.waitForSignal(run, op);
           }
           break;
         case "InvokeFunction":
