@@ -22,6 +22,7 @@ import {
   raiseCounterScript,
 } from "./internal/append-script.ts";
 import { groupByHashTag, isCluster, keyHolders } from "./internal/cluster.ts";
+import { appendAndWait } from "./internal/replicated-append.ts";
 import type { RedisStreamCacheOptions } from "./redis-stream-cache-options.ts";
 
 const packageName = "@mastra/inngest-stream-cache-redis";
@@ -301,37 +302,16 @@ export class RedisStreamCache extends MastraServerCache implements IndexedAppend
     );
   }
 
-  /**
-   * Runs the append script; with `waitForReplicas`, in one pipeline with `WAIT` on the same node,
-   * and rejects with `TRANSPORT_CLOSED` when fewer replicas acknowledged it in time.
-   */
+  /** Runs the append script; with `waitForReplicas`, followed by `WAIT` on the same node. */
   async #append(keysAndArguments: Array<string | number>): Promise<AppendReply> {
     if (this.#waitForReplicas === 0) {
       return await this.#client.mastraInngestAppend(...keysAndArguments);
     }
-    const pipeline = this.#client.pipeline() as ReturnType<Redis["pipeline"]> & {
-      mastraInngestAppend(...keysAndArguments: Array<string | number>): unknown;
-    };
-    pipeline.mastraInngestAppend(...keysAndArguments);
-    pipeline.wait(this.#waitForReplicas, this.#replicaTimeoutMs);
-    const [appended, waited] = (await pipeline.exec()) ?? [];
-    for (const [error] of [
-      appended ?? [new Error("no reply to the append")],
-      waited ?? [new Error("no reply to WAIT")],
-    ]) {
-      if (error !== null && error !== undefined) {
-        throw error;
-      }
-    }
-    const replicas = Number(waited?.[1]);
-    if (replicas < this.#waitForReplicas) {
-      throw new MastraInngestError(
-        `[${packageName}] an append reached ${replicas} of ${this.#waitForReplicas} replicas within ${this.#replicaTimeoutMs} ms ` +
-          "(waitForReplicas, replicaTimeoutMs); it may be lost in a failover, so it is not reported as stored",
-        { code: ErrorCode.TRANSPORT_CLOSED },
-      );
-    }
-    return appended?.[1] as AppendReply;
+    return await appendAndWait(this.#client, keysAndArguments, {
+      replicas: this.#waitForReplicas,
+      timeoutMs: this.#replicaTimeoutMs,
+      packageName,
+    });
   }
 
   /** Rejects with `TRANSPORT_CLOSED` when Redis has not answered within `commandTimeoutMs`. */
