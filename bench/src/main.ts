@@ -18,13 +18,14 @@ import {
   type RunFigures,
   splitInngestSystem,
 } from "./systems.ts";
+import { measureTracingCost, tracingCostLines } from "./tracing-cost.ts";
 import { callText, workloads } from "./workloads.ts";
 
 const full = process.argv.includes("--full");
-// `--only=agent,trace,replay,streaming,cluster,capacity` runs those sections only (for working on one of them).
+// `--only=agent,trace,tracing,replay,streaming,cluster,capacity` runs those sections only (for working on one of them).
 const onlyArgument = process.argv.find((argument) => argument.startsWith("--only="));
 const sections = new Set(
-  (onlyArgument?.slice("--only=".length) ?? "agent,trace,replay,streaming,cluster,capacity").split(","),
+  (onlyArgument?.slice("--only=".length) ?? "agent,trace,tracing,replay,streaming,cluster,capacity").split(","),
 );
 const settings = full
   ? {
@@ -114,6 +115,7 @@ for (const workload of sections.has("trace") ? workloads : []) {
   criticalPaths.push(await traceCriticalPath(checkpoint, workload));
   process.stdout.write(`critical path, ${workload.name}: done\n`);
 }
+const tracing = sections.has("tracing") ? await measureTracingCost(checkpoint, settings) : [];
 await checkpoint.close();
 await classic.close();
 const replay = sections.has("replay") ? await measureReplay(settings.replayEvents) : [];
@@ -196,13 +198,13 @@ const capacityLines = [
       `| ${level.liveRuns} | ${level.liveRuns * 20} | ${level.publishedPerSecond.toFixed(0)} | ${level.deliveredPerSecond.toFixed(0)} | ${level.p50Ms.toFixed(1)} | ${level.p99Ms.toFixed(1)} | ${level.maxMs.toFixed(0)} | ${level.redisCpuPercent.toFixed(0)} | ${level.workerCpuPercent.toFixed(0)} | ${level.observerCpuPercent.toFixed(0)} | ${level.heapPerRunKiB.toFixed(1)} | ${level.workerRssMiB.toFixed(0)} | ${level.loadAverage.toFixed(1)} |`,
   ),
 ];
-const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${criticalPaths.map(criticalPathTable).join("\n\n")}\n\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n\n${[...clusterLines(cluster), ""].join("\n")}\n${capacityLines.join("\n")}\n`;
+const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${criticalPaths.map(criticalPathTable).join("\n\n")}\n\n${[...tracingCostLines(tracing, "checkpoint"), ""].join("\n")}\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n\n${[...clusterLines(cluster), ""].join("\n")}\n${capacityLines.join("\n")}\n`;
 const directory = new URL("../results/", import.meta.url);
 // A partial run (--only) writes files of its own, so it never replaces a whole run's.
 const suffix = onlyArgument === undefined ? "" : `-only-${[...sections].join("-")}`;
 await writeFile(
   new URL(`${date}-${full ? "full" : "quick"}${suffix}.json`, directory),
-  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, criticalPaths, replay, streaming, cluster, capacity }, null, 2)}\n`,
+  `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, criticalPaths, tracing, replay, streaming, cluster, capacity }, null, 2)}\n`,
 );
 await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.md`, directory), report);
 await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.svg`, directory), barChart(chartBars));

@@ -96,7 +96,7 @@ export const coreDurableSystem: BenchSystem = {
 };
 
 /** What an Inngest-backed agent offers the benchmark. */
-interface InngestBacked {
+export interface InngestBacked {
   stream(message: string, options: typeof streamOptions): Promise<{ output: unknown; cleanup: () => void }>;
 }
 
@@ -109,7 +109,7 @@ export async function serveFunctions(inngest: Inngest.Any, functions: InngestFun
  * Syncs the app at `serveUrl` with `engine` and measures runs of `agent`: the engine's counters are
  * read once every run the stream started (parent and children) has ended.
  */
-async function prepareOnEngine(
+export async function prepareOnEngine(
   engine: DevServer,
   serveUrl: string,
   agent: InngestBacked,
@@ -149,7 +149,7 @@ async function prepareOnEngine(
 }
 
 /** An Inngest client of its own per workload: apps stay synced after they close. */
-function createClient(engine: DevServer, id: string): Inngest {
+export function createClient(engine: DevServer, id: string): Inngest {
   return new Inngest({ id, isDev: true, baseUrl: engine.url, logger: silentLogger });
 }
 
