@@ -1,16 +1,16 @@
 import { monotonicFactory } from "ulid";
-import type { ReportedOp } from "./call-app.ts";
 import { ScaledClock } from "./clock.ts";
 import { CronSchedule } from "./cron-schedule.ts";
-import { parseDurationMs } from "./duration.ts";
 import { createEngineCounters, type EngineCounters } from "./engine-counters.ts";
-import { compileExpression } from "./expression.ts";
+import { normalizeError } from "./error-shape.ts";
+import { EventWaits } from "./event-waits.ts";
 import { FaultInjector } from "./faults.ts";
 import { FlowGate } from "./flow-gate.ts";
+import { invokeFunction } from "./invoke-function.ts";
 import { type AppRecord, type FunctionRecord, FunctionRegistry } from "./registry.ts";
 import { RunAdmission } from "./run-admission.ts";
-import { RunDriver, serializeError } from "./run-driver.ts";
-import { type PendingWait, RunState } from "./run-state.ts";
+import { RunDriver } from "./run-driver.ts";
+import { RunState } from "./run-state.ts";
 import { SignalWaits } from "./signal-waits.ts";
 
 /** An event as the engine stores it and hands it to runs. */
@@ -53,10 +53,10 @@ export class Engine {
   readonly #admission: RunAdmission;
   readonly #crons: CronSchedule;
   readonly #signals: SignalWaits;
+  readonly #eventWaits: EventWaits;
   readonly #runs = new Map<string, RunState>();
   readonly #events = new Map<string, StoredEvent>();
   readonly #runsByEvent = new Map<string, string[]>();
-  readonly #waits = new Map<string, Set<PendingWait>>();
   readonly #seeds = new Map<string, string>();
   /** Active runs whose function has cancelOn rules, by the cancelling event's name. */
   readonly #cancellable = new Map<string, Set<RunState>>();
@@ -72,14 +72,26 @@ export class Engine {
       counters: this.counters,
       retryIntervalMs: options.retryIntervalMs,
       settings: (run) => ({ mode: options.mode, signingKey: options.signingKey, internalFunctionId: run.fn.id }),
-      waitForEvent: (run, op) => this.#registerWait(run, op),
+      waitForEvent: (run, op) => this.#eventWaits.register(run, op),
       waitForSignal: (run, op) => this.#signals.register(run, op),
-      invoke: (run, op) => this.#invoke(run, op),
+      invoke: (run, op) =>
+        invokeFunction(run, op, {
+          clock: this.clock,
+          target: (functionId) => this.registry.function(functionId),
+          event: (raw) => this.receiveInternal(raw)[0],
+          start: (fn, event, invokedBy) => this.#start(fn, [event as unknown as Record<string, unknown>], invokedBy),
+          resolve: (parent, hashedId, value) => this.#driver.resolve(parent, hashedId, value),
+        }),
       complete: (run, output) => this.#end(run, "Completed", { output }),
       fail: (run, error) => this.#end(run, "Failed", { error }),
       admit: (run) => this.#admission.admit(run),
       idle: (run) => this.#admission.idle(run),
       firstCall: (run) => this.#admission.firstCall(run),
+    });
+    this.#eventWaits = new EventWaits({
+      clock: this.clock,
+      run: (runId) => this.#runs.get(runId),
+      resolve: (run, hashedId, value) => this.#driver.resolve(run, hashedId, value),
     });
     this.#signals = new SignalWaits({
       clock: this.clock,
@@ -269,18 +281,7 @@ export class Engine {
         }
       }
     }
-    for (const wait of [...(this.#waits.get(event.name) ?? [])]) {
-      const run = this.#runs.get(wait.runId);
-      if (run === undefined || !run.isActive) {
-        this.#dropWait(wait);
-        continue;
-      }
-      if (wait.condition === undefined || wait.condition({ event: run.event, async: event }) === true) {
-        this.#dropWait(wait);
-        wait.cancelTimeout();
-        this.#driver.resolve(run, wait.hashedId, event);
-      }
-    }
+    this.#eventWaits.deliver(event);
     for (const fn of this.registry.triggeredBy(event.name)) {
       const trigger = fn.triggers.find(
         (candidate) =>
@@ -320,91 +321,6 @@ export class Engine {
     }
     this.#driver.requestDiscovery(run);
     return run;
-  }
-
-  #registerWait(run: RunState, op: ReportedOp): void {
-    const opts = op.opts ?? {};
-    const eventName = typeof opts.event === "string" ? opts.event : (op.name ?? "");
-    const condition = typeof opts.if === "string" && opts.if !== "" ? compileExpression(opts.if) : undefined;
-    const timeoutMs = typeof opts.timeout === "string" ? parseDurationMs(opts.timeout) : undefined;
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : this.clock.schedule(timeoutMs, () => {
-            this.#dropWait(wait);
-            this.#driver.resolve(run, op.id, null);
-          });
-    const wait: PendingWait = {
-      runId: run.id,
-      hashedId: op.id,
-      event: eventName,
-      cancelTimeout: () => timer?.cancel(),
-    };
-    if (condition !== undefined) {
-      wait.condition = condition;
-    }
-    const set = this.#waits.get(eventName) ?? new Set<PendingWait>();
-    set.add(wait);
-    this.#waits.set(eventName, set);
-    run.blockers.set(op.id, () => {
-      wait.cancelTimeout();
-      this.#dropWait(wait);
-    });
-  }
-
-  #dropWait(wait: PendingWait): void {
-    const set = this.#waits.get(wait.event);
-    set?.delete(wait);
-    if (set?.size === 0) {
-      this.#waits.delete(wait.event);
-    }
-  }
-
-  #invoke(run: RunState, op: ReportedOp): void {
-    const opts = op.opts ?? {};
-    const functionId = typeof opts.function_id === "string" ? opts.function_id : "";
-    const target = this.registry.function(functionId);
-    if (target === undefined) {
-      this.#driver.resolve(run, op.id, {
-        error: {
-          name: "Error",
-          // Inngest's wording, which the SDK's own test of a missing function checks.
-          message: `could not find function ${functionId}`,
-        },
-      });
-      return;
-    }
-    const payload = (opts.payload ?? {}) as { data?: Record<string, unknown>; user?: Record<string, unknown> };
-    const [event] = this.receiveInternal({
-      name: "inngest/function.invoked",
-      data: {
-        ...payload.data,
-        _inngest: {
-          source_app_id: run.fn.appName,
-          source_fn_id: run.fn.id,
-          source_fn_run_id: run.id,
-          fn_id: functionId,
-          correlation_id: `${run.id}.${op.id}`,
-        },
-      },
-    });
-    if (event === undefined) {
-      return;
-    }
-    const child = this.#start(target, [event as unknown as Record<string, unknown>], {
-      runId: run.id,
-      hashedId: op.id,
-    });
-    let timer: { cancel(): void } | undefined;
-    if (typeof opts.timeout === "string") {
-      timer = this.clock.schedule(parseDurationMs(opts.timeout), () =>
-        this.#driver.resolve(run, op.id, {
-          error: { name: "InngestInvokeTimeoutError", message: "Timed out waiting for invoked function to complete" },
-        }),
-      );
-    }
-    run.blockers.set(op.id, () => timer?.cancel());
-    void child.finished.then(() => timer?.cancel());
   }
 
   /** Stores an engine-made event without routing it to triggers (the caller decides). */
@@ -478,19 +394,4 @@ export class Engine {
       map.delete(oldKey);
     }
   }
-}
-
-function normalizeError(error: unknown): { name: string; message: string; stack?: string } {
-  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") {
-    const shaped = error as { name?: unknown; message: string; stack?: unknown };
-    const normalized: { name: string; message: string; stack?: string } = {
-      name: typeof shaped.name === "string" ? shaped.name : "Error",
-      message: shaped.message,
-    };
-    if (typeof shaped.stack === "string") {
-      normalized.stack = shaped.stack;
-    }
-    return normalized;
-  }
-  return serializeError(error);
 }

@@ -9,6 +9,7 @@ import {
 import { retryBackoffMs, type ScaledClock } from "./clock.ts";
 import { resolveWakeTime } from "./duration.ts";
 import type { EngineCounters } from "./engine-counters.ts";
+import { serializeError } from "./error-shape.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { RunState, StepExecution, StepReport } from "./run-state.ts";
 
@@ -394,17 +395,4 @@ export class RunDriver {
 /** The user's id of a step: `userland.id`, else its display name, else the op's name. */
 export function stepName(op: ReportedOp): string {
   return op.userland?.id ?? op.displayName ?? op.name ?? op.id;
-}
-
-/** An error as the JSON shape Inngest stores: name, message, stack. */
-export function serializeError(error: unknown): { name: string; message: string; stack?: string } {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return {
-      name: error.name,
-      message: error.message + cause,
-      ...(error.stack === undefined ? {} : { stack: error.stack }),
-    };
-  }
-  return { name: "Error", message: String(error) };
 }
