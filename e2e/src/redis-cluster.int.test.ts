@@ -142,7 +142,7 @@ function verify(observation: Observation): number {
  */
 async function streamThrough(
   label: string,
-  fault: (topic: string) => Promise<unknown>,
+  fault: (topic: string, published: () => number) => Promise<unknown>,
   options: { waitForReplicas?: number } = {},
 ): Promise<{ lostSeen: number; lostCounted: number }> {
   const writer = stack(options);
@@ -160,13 +160,17 @@ async function streamThrough(
   }
   const liveObservers = await Promise.all(runIds.map((runId) => observe(readers.pubsub, runId, "replay")));
   let faultStarted: Promise<unknown> | undefined;
+  let victimPublished = 0;
   await Promise.all(
     runIds.map(async (runId) => {
       for (let sequence = 0; sequence < chunksPerRun; sequence++) {
         if (runId === victim && sequence === Math.floor(chunksPerRun / 3)) {
-          faultStarted = fault(streamTopic(runId));
+          faultStarted = fault(streamTopic(runId), () => victimPublished);
         }
         await writer.pubsub.publish(streamTopic(runId), { type: "chunk", runId, data: { sequence } });
+        if (runId === victim) {
+          victimPublished = sequence + 1;
+        }
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       await writer.pubsub.publish(streamTopic(runId), { type: "finish", runId, data: {} });
@@ -233,15 +237,31 @@ describe("streams on a Redis Cluster", () => {
     expect(lostSeen).toBe(lostCounted);
   });
 
-  it("a slot migration while runs stream (ASK, TRYAGAIN, then MOVED) loses nothing", async () => {
-    let moved = 0;
-    const { lostSeen, lostCounted } = await streamThrough("migrated", async (topic) => {
-      const migration = await cluster.migrateSlotOf(topic, { keysPerStep: 1, pauseMs: 50 });
-      moved = migration.keysMoved;
-      expect(migration.to.port).not.toBe(migration.from.port);
-    });
-    expect(moved).toBeGreaterThan(0);
-    expect(lostCounted).toBe(0);
-    expect(lostSeen).toBe(0);
-  });
+  it.each([
+    ["without waitForReplicas", {}],
+    ["with waitForReplicas 1", { waitForReplicas: 1 }],
+  ] as const)(
+    "a slot migration while runs stream (ASK, TRYAGAIN, then MOVED) loses nothing, %s",
+    async (_name, options) => {
+      let moved = 0;
+      let publishedWhileMigrating = 0;
+      const label = `migrated${"waitForReplicas" in options ? options.waitForReplicas : 0}`;
+      const { lostSeen, lostCounted } = await streamThrough(
+        label,
+        async (topic, published) => {
+          const before = published();
+          const migration = await cluster.migrateSlotOf(topic, { keysPerStep: 1, pauseMs: 50 });
+          publishedWhileMigrating = published() - before;
+          moved = migration.keysMoved;
+          expect(migration.to.port).not.toBe(migration.from.port);
+        },
+        options,
+      );
+      expect(moved).toBeGreaterThan(0);
+      // The run whose slot moved kept publishing while its keys moved.
+      expect(publishedWhileMigrating).toBeGreaterThan(0);
+      expect(lostCounted).toBe(0);
+      expect(lostSeen).toBe(0);
+    },
+  );
 });
