@@ -1,12 +1,13 @@
 import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
 import { InMemoryStore } from "@mastra/core/storage";
-import { silentLogger } from "@mastra/inngest-testing/helpers";
-import { type ScriptedModelCallOptions, scriptedModel, textTurn } from "@mastra/inngest-testing/model";
+import { silentLogger, until } from "@mastra/inngest-testing/helpers";
+import { type ScriptedModelCallOptions, scriptedModel, textTurn, toolTurn } from "@mastra/inngest-testing/model";
 import { Memory } from "@mastra/memory";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
+import { transfer, untilSuspendedOrTimeout } from "./test/approval-world.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 /** The texts of a thread's messages, as [role, text] pairs, in the order memory recalls them. */
@@ -31,6 +32,7 @@ describe("runs on one memory thread", () => {
   let world: TestWorld;
   let memory: Memory;
   let durable: ReturnType<typeof createInngestAgent>;
+  let approving: ReturnType<typeof createInngestAgent>;
   const prompts: number[] = [];
 
   beforeAll(async () => {
@@ -54,12 +56,30 @@ describe("runs on one memory thread", () => {
       }),
       inngest,
     });
-    new Mastra({ agents: { threaded: durable as never }, storage: new InMemoryStore() as never, logger: false });
-    await world.serve(inngest, durable.getInngestFunctions());
+    approving = createInngestAgent({
+      agent: new Agent({
+        id: "approving",
+        name: "Approving",
+        instructions: "-",
+        model: scriptedModel([toolTurn("transfer", { amount: 5 }), textTurn(["Sent ", "as ", "asked."])], {
+          delayMs: 40,
+        }) as never,
+        tools: { transfer },
+        memory,
+      }),
+      inngest,
+    });
+    new Mastra({
+      agents: { threaded: durable as never, approving: approving as never },
+      storage: new InMemoryStore() as never,
+      logger: false,
+    });
+    await world.serve(inngest, [...durable.getInngestFunctions(), ...approving.getInngestFunctions()]);
   });
 
   afterAll(async () => {
     await durable?.pubsub.close();
+    await approving?.pubsub.close();
     await world?.close();
   });
 
@@ -96,5 +116,35 @@ describe("runs on one memory thread", () => {
       ["user", "Question two"],
       ["assistant", "Second answer."],
     ]);
+  });
+
+  it("lets the next run on the thread go while a run waits for a decision; the resumed run waits for the slot", async () => {
+    const memoryOption = { thread: "thread-suspended", resource: "user-2" };
+    const waiting = await approving.stream("Send 5", { memory: memoryOption });
+    const [request] = await untilSuspendedOrTimeout(waiting);
+    expect(request?.type).toBe("tool-call-approval");
+    // The waiting run does not hold the thread: the next stream() on it (here by another agent, which
+    // shares the thread's slot: env scope) starts at once, not queued.
+    const next = await durable.stream("And now?", { memory: memoryOption });
+    const engineRun = (runId: string) =>
+      world.engine.runs().find((run) => (run.event.data as { runId?: string }).runId === runId);
+    await until(() => engineRun(next.runId)?.flowControl.firstCallAt);
+    // Decided while the next run executes: the resumed run's steps wait until it ended.
+    const resumed = await approving.resume(waiting.runId, { approved: true }, { resourceId: "user-2" });
+    const nextChunks: string[] = [];
+    for await (const chunk of next.fullStream as AsyncIterable<{ type: string }>) {
+      nextChunks.push(chunk.type);
+    }
+    expect(nextChunks).not.toContain("data-run-queued");
+    expect(await resumed.output.text).toBe("Sent as asked.");
+    const [first, second] = await Promise.all(
+      [waiting.runId, next.runId].map((runId) => world.engine.waitForRun(engineRun(runId)?.id ?? "")),
+    );
+    expect(first?.status).toBe("Completed");
+    expect(second?.status).toBe("Completed");
+    const window = { from: second?.flowControl.firstCallAt ?? 0, to: second?.endedAt ?? 0 };
+    const overlapping = (first?.steps ?? []).filter((step) => step.at > window.from && step.at < window.to);
+    expect(overlapping).toEqual([]);
+    expect(first?.flowControl.queued).toBeGreaterThan(0);
   });
 });
