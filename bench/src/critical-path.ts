@@ -53,6 +53,14 @@ class Recorder {
     this.spans.push({ label, startMs: at - this.origin, endMs: at - this.origin });
   }
 
+  /**
+   * Records an instant the engine stamped with `Date.now()`: the wall clock can stand apart from
+   * `performance.timeOrigin` by a millisecond or more, so it is moved by the gap measured now.
+   */
+  markWallClock(label: string, epochMs: number): void {
+    this.mark(label, epochMs - (Date.now() - now()));
+  }
+
   /** Times `work` as a span named `label`. */
   async time<T>(label: string, work: () => Promise<T>): Promise<T> {
     const start = now();
@@ -180,9 +188,9 @@ export async function traceCriticalPath(engine: DevServer, workload: Workload): 
     }
     const event = engine.events().find((candidate) => (candidate.data as { runId?: string })?.runId === runId);
     if (event !== undefined) {
-      recorder.mark("engine received the run event", event.ts);
+      recorder.markWallClock("engine received the run event", event.ts);
       const run = engine.runsForEvent(String(event.id)).at(0);
-      if (run !== undefined) recorder.mark("engine started the run", run.startedAt);
+      if (run !== undefined) recorder.markWallClock("engine started the run", run.startedAt);
     }
     return {
       workload: workload.name,
