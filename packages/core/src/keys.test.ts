@@ -67,6 +67,7 @@ describe("key layout", () => {
       list: "myapp:{run-1}:run:spans-end:80621243e70897d2",
       claim: "myapp:{run-1}:run:spans-end:80621243e70897d2:claim",
     });
+    expect(keys.rootSpans).toBe("myapp:{run-1}:run:root-spans");
     expect(keySlot(decision.list)).toBe(keySlot(keys.record));
     expect(() => keys.decision("call-1", "yesterday}")).toThrow(/requestedAt must be an ISO 8601/);
   });

@@ -48,6 +48,11 @@ export interface RunKeys {
    * abort racing each other end them once. Throws `INVALID_ID` for a span id outside the id form.
    */
   spansEnd(agentSpanId: string): { list: string; claim: string };
+  /**
+   * The span data of the root spans a resumed run goes on under (the run input carries the first
+   * ones): the failure handler, which sees only the input, ends these.
+   */
+  rootSpans: string;
   /** The history keys of the run's stream topic. */
   stream: TopicKeys;
   /** The history keys of the run's control topic. */
@@ -125,6 +130,7 @@ export function createKeyLayout(options: KeyLayoutOptions = {}): KeyLayout {
           const list = `${record}:spans-end:${agentSpanId}`;
           return { list, claim: `${list}:claim` };
         },
+        rootSpans: `${record}:root-spans`,
         stream: topicKeys(streamTopic(runId)),
         control: topicKeys(controlTopic(runId)),
       };

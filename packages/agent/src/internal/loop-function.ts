@@ -6,7 +6,6 @@ import { expandLLMOutput } from "./compact-outputs.ts";
 import {
   createCoreSteps,
   endRunSpans,
-  failRunSpans,
   finishSideEffects,
   initialIterationState,
   nextIterationState,
@@ -21,7 +20,7 @@ import { type LLMInput, type LLMOutput, runLLMPhase } from "./llm-phase.ts";
 import type { DurableStep, LoopContext } from "./loop-context.ts";
 import { runMappingPhase } from "./mapping-phase.ts";
 import { clearWaitingRow } from "./mastra-run-row.ts";
-import { claimSpansEnd } from "./run-spans-end.ts";
+import { claimSpansEnd, endSpansAtFailure } from "./run-spans-end.ts";
 import { StepPublisher } from "./step-publisher.ts";
 import { runToolPhase } from "./tool-phase.ts";
 import { reportedUsage } from "./unreported-usage.ts";
@@ -83,9 +82,8 @@ export function createLoopFunction(context: LoopContext): InngestFunction.Any {
         await step.run("trace-failure", async () => {
           const mastra = context.mastra();
           const requestContext = requestContextOf(input);
-          if (await claimSpansEnd(context.records, input.runId, input)) {
-            failRunSpans({ input, environment: { mastra, requestContext, publisher: context.pubsub() }, error });
-          }
+          const environment = { mastra, requestContext, publisher: context.pubsub() };
+          await endSpansAtFailure({ records: context.records, input, environment, error });
         });
         context.callerRuns.runEnded(input.runId);
       },

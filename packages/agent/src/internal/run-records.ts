@@ -7,6 +7,7 @@ import {
   type RunRecord,
   type RunStatus,
 } from "@mastra/inngest-core";
+import type { RunSpanData } from "./core-durable/index.ts";
 import { bookkeepingTtlMs, type ResolvedRetention } from "./run-retention.ts";
 
 /** A decision recorded by `resume()` for one suspension of a tool call. */
@@ -180,13 +181,27 @@ export class RunRecords {
     return index === 0;
   }
 
+  /** Keeps the root spans a resumed run goes on under, for the failure handler (see `readRootSpans`). */
+  async writeRootSpans(runId: string, spans: RunSpanData): Promise<void> {
+    // As long as a suspended run's record: the run may suspend again and wait that long.
+    await this.#cache().set(this.#layout.run(runId).rootSpans, spans, bookkeepingTtlMs(this.#retention(), "suspended"));
+  }
+
+  /** The root spans the last resume of the run opened, if any (the run input has the first ones). */
+  async readRootSpans(runId: string): Promise<RunSpanData | undefined> {
+    const value = await this.#cache().get(this.#layout.run(runId).rootSpans);
+    return value === undefined || value === null ? undefined : (value as RunSpanData);
+  }
+
   #decisionKeys(runId: string, pending: SuspensionKey): { list: string; claim: string } {
     return this.#layout.run(runId).decision(pending.toolCallId, pending.requestedAt);
   }
 
-  /** Removes the run's record, claim and claimants. */
+  /** Removes the run's record, claim, claimants and root spans. */
   async remove(runId: string): Promise<void> {
     const keys = this.#layout.run(runId);
-    await Promise.all([keys.record, keys.claim, keys.claimants].map((key) => this.#cache().delete(key)));
+    await Promise.all(
+      [keys.record, keys.claim, keys.claimants, keys.rootSpans].map((key) => this.#cache().delete(key)),
+    );
   }
 }

@@ -2,6 +2,9 @@ import {
   agentSpanId,
   callerStopConditions,
   endAbortedRunSpans,
+  failRunSpans,
+  openResumedSpans,
+  type RunInput,
   type RunSpanData,
   type StepEnvironment,
 } from "./core-durable/index.ts";
@@ -55,5 +58,48 @@ export async function endSpansIfAborted(options: {
   const aborted = callerStopConditions(runId).aborted || (await records.read(runId))?.status === "aborted";
   if (aborted) {
     await endSpansAtAbort({ ...options, generationEnded: false });
+  }
+}
+
+/**
+ * Opens the spans a resumed run goes on under (see {@link openResumedSpans}) and keeps them in the
+ * cache, where the failure handler, which sees only the run input, finds them.
+ */
+export async function openResumedRunSpans(options: {
+  records: RunRecords;
+  input: RunInput;
+  environment: StepEnvironment;
+  suspended: RunSpanData;
+}): Promise<RunSpanData | undefined> {
+  const { records, ...opening } = options;
+  const opened = openResumedSpans(opening);
+  if (opened !== undefined) {
+    await records.writeRootSpans(opening.input.runId, opened);
+  }
+  return opened;
+}
+
+/**
+ * Ends the root spans of a run that failed, with its error, once: those the last resume opened, or
+ * the input's. A run that failed while it waited for a decision (its wait expired) has none open:
+ * its suspension ended them.
+ */
+export async function endSpansAtFailure(options: {
+  records: RunRecords;
+  input: RunInput;
+  environment: StepEnvironment;
+  error: Error;
+}): Promise<void> {
+  const { records, input, environment, error } = options;
+  if (agentSpanId(input) === undefined) {
+    return;
+  }
+  const record = await records.read(input.runId);
+  if ((record?.pendingResumes.length ?? 0) > 0) {
+    return;
+  }
+  const spans = (await records.readRootSpans(input.runId)) ?? input;
+  if (await claimSpansEnd(records, input.runId, spans)) {
+    failRunSpans({ input: { ...input, ...spans }, environment, error });
   }
 }

@@ -3,12 +3,11 @@ import type { PubSub } from "@mastra/core/events";
 import { type PendingResume, streamTopic } from "@mastra/inngest-core";
 import {
   isCoreBackgroundAcknowledgement,
-  openResumedSpans,
   publishChunk,
   type RunSpanData,
   type StepEnvironment,
 } from "./core-durable/index.ts";
-import { endSpansIfAborted } from "./run-spans-end.ts";
+import { endSpansIfAborted, openResumedRunSpans } from "./run-spans-end.ts";
 import type { StepPublisher } from "./step-publisher.ts";
 import type { ToolOutcome, ToolPhaseContext } from "./tool-phase.ts";
 
@@ -27,7 +26,7 @@ export async function executeTool(
 ): Promise<ToolOutcome> {
   // A resumed execution runs under the spans of the resumed run, as the plain agent's does.
   const resumedSpans = resume?.openSpans
-    ? openResumedSpans({ input: context.input, environment, suspended: spans })
+    ? await openResumedRunSpans({ records: context.records, input: context.input, environment, suspended: spans })
     : undefined;
   const runSpans = resumedSpans ?? spans;
   const traced = resumedSpans === undefined ? {} : { resumedSpans };
