@@ -17,6 +17,7 @@ let cluster: RedisCluster;
 let world: TestWorld;
 let worker: ChildProcess | undefined;
 let caller: ReturnType<typeof durableClusterAgent>;
+let slowCaller: ReturnType<typeof durableClusterAgent>;
 
 beforeAll(async () => {
   cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
@@ -30,12 +31,17 @@ beforeAll(async () => {
   await world.engine.syncApp(`http://127.0.0.1:${port}/api/inngest`);
   const inngest = new Inngest({ id: "cluster", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
   caller = durableClusterAgent(inngest, [...cluster.nodes]);
-  new Mastra({ agents: { cluster: caller.durable as never }, logger: false });
+  slowCaller = durableClusterAgent(inngest, [...cluster.nodes], { id: "cluster-slow", delayMs: 20 });
+  new Mastra({
+    agents: { cluster: caller.durable as never, "cluster-slow": slowCaller.durable as never },
+    logger: false,
+  });
 }, 60_000);
 
 afterAll(async () => {
   worker?.kill("SIGKILL");
   await caller?.close();
+  await slowCaller?.close();
   await world?.close();
   await cluster?.stop();
 });
@@ -70,4 +76,31 @@ it("streams a run whose steps run in a worker process, observed again from offse
       expect(keys).toEqual([]);
     }
   }
+}, 60_000);
+
+it("a run whose slot's master is killed while it streams completes, its whole answer streamed and observed from offset 0", async () => {
+  const { output, runId } = await slowCaller.durable.stream("Stock of A-1?", { maxSteps: 5 });
+  const reader = (output.fullStream as ReadableStream<{ type: string; payload?: { text?: string } }>).getReader();
+  let text = "";
+  let failover: Promise<{ killed: { port: number }; promoted: { port: number } }> | undefined;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      break;
+    }
+    if (value.type === "text-delta") {
+      text += value.payload?.text ?? "";
+      // Mid-answer: about a tenth of the words are out.
+      if (failover === undefined && text.split(" ").length > 12) {
+        failover = cluster.killMasterOf(`agent.stream.${runId}`);
+      }
+    }
+  }
+  const killed = await failover;
+  expect(killed?.promoted.port).not.toBe(killed?.killed.port);
+  expect(text).toBe(clusterAnswer);
+  const run = world.engine.runs().find((candidate) => (candidate.event.data as { runId?: string }).runId === runId);
+  expect((await world.engine.waitForRun(run?.id ?? "")).status).toBe("Completed");
+  const observed = await slowCaller.durable.observe(runId, { offset: 0 });
+  expect(await observed.output.text).toBe(clusterAnswer);
 }, 60_000);
