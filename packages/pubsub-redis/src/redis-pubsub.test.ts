@@ -64,6 +64,17 @@ describe("RedisPubSub options", () => {
     expectInvalidOption({ client: { publish: "no" } }, "client");
   });
 
+  it("takes clusterNodes alone, as a non-empty list", () => {
+    expectInvalidOption({ clusterNodes: [] }, "clusterNodes");
+    expectInvalidOption(
+      { clusterNodes: [{ host: "127.0.0.1", port: 7000 }], url: "redis://127.0.0.1:1" },
+      "clusterNodes",
+    );
+    const client = new Redis("redis://127.0.0.1:1", { lazyConnect: true });
+    expectInvalidOption({ clusterNodes: [{ host: "127.0.0.1", port: 7000 }], client }, "clusterNodes");
+    client.disconnect();
+  });
+
   it("accepts redisOptions only with url", () => {
     expectInvalidOption(
       { client: new Redis("redis://127.0.0.1:1", { lazyConnect: true }), redisOptions: { password: "x" } },
@@ -207,6 +218,21 @@ describe("notificationChannel", () => {
     const pubsub = createPubSub({ client });
     expect(pubsub.notificationChannel("topic", cacheWith("10.0.0.5:6380/1"))).toBe("mastra:inngest:topic");
     client.disconnect();
+  });
+
+  it("on a cluster, returns the sharded channel in the run's slot for a cache with the same startup nodes", () => {
+    const pubsub = createPubSub({
+      clusterNodes: [
+        { host: "127.0.0.1", port: 7001 },
+        { host: "localhost", port: 7000 },
+      ],
+    });
+    const sameNodes = cacheWith("cluster:127.0.0.1:7000,127.0.0.1:7001");
+    expect(pubsub.notificationChannel("agent.stream.run-1", sameNodes)).toBe(
+      "mastra:inngest:{run-1}:agent.stream.run-1",
+    );
+    expect(pubsub.notificationChannel("other.topic", sameNodes)).toBe("mastra:inngest:{other.topic}:other.topic");
+    expect(pubsub.notificationChannel("agent.stream.run-1", cacheWith("127.0.0.1:7000/0"))).toBeUndefined();
   });
 
   it("throws INVALID_ID for a bad topic", () => {

@@ -269,6 +269,10 @@ describe("RedisStreamCache", () => {
     );
     expect(() => new RedisStreamCache({ client: admin, keyPrefix: "{x}" })).toThrow(/keyPrefix must match/);
     expect(() => new RedisStreamCache({} as never)).toThrow(/client, url or clusterNodes must be/);
+    expect(() => new RedisStreamCache({ client: admin, waitForReplicas: -1 })).toThrow(
+      /waitForReplicas must be a non-negative integer/,
+    );
+    expect(() => new RedisStreamCache({ clusterNodes: [] })).toThrow(/clusterNodes must be a non-empty array/);
   });
 });
 
