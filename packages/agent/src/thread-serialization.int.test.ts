@@ -147,4 +147,18 @@ describe("runs on one memory thread", () => {
     expect(overlapping).toEqual([]);
     expect(first?.flowControl.queued).toBeGreaterThan(0);
   });
+
+  it("gives a queued caller whose signal aborts its place back: stream() rejects, the thread goes on", async () => {
+    const memoryOption = { thread: "thread-abort", resource: "user-3" };
+    const first = await durable.stream("Long question", { memory: memoryOption });
+    const controller = new AbortController();
+    const queued = durable.stream("Never mind", { memory: memoryOption, abortSignal: controller.signal });
+    setTimeout(() => controller.abort(new Error("the user left")), 30);
+    await expect(queued).rejects.toThrow("the user left");
+    await first.output.text;
+    const after = await durable.stream("Next", { memory: memoryOption });
+    expect(typeof (await after.output.text)).toBe("string");
+    const texts = (await threadTexts(memory, "thread-abort")).map(([role]) => role);
+    expect(texts).toEqual(["user", "assistant", "user", "assistant"]);
+  });
 });

@@ -19,9 +19,15 @@ const pollMs = 50;
  * so a run prepared while another still runs would answer without the other's turn and interleave
  * with it in memory; the Inngest concurrency constraint on the thread only keeps their steps apart.
  * The lane is a list in the cache, so callers in every process sharing it queue in one order.
- * While it waits, the run's stream gets a `data-run-queued` chunk naming the runs ahead.
+ * While it waits, the run's stream gets a `data-run-queued` chunk naming the runs ahead; an abort of
+ * the caller's signal ends the wait with the signal's reason.
  */
-export async function waitForThread(runtime: AgentRuntime, threadId: string, runId: string): Promise<void> {
+export async function waitForThread(
+  runtime: AgentRuntime,
+  threadId: string,
+  runId: string,
+  abortSignal?: AbortSignal,
+): Promise<void> {
   const cache = runtime.cache();
   const key = `${DEFAULT_KEY_PREFIX}:{thread:${encodeURIComponent(threadId)}}:lane`;
   await cache.listPush(key, runId);
@@ -42,6 +48,8 @@ export async function waitForThread(runtime: AgentRuntime, threadId: string, run
   await publisher.publish(streamTopic(runId), notice);
   await publisher.flush();
   while (ahead.length > 0) {
+    // An aborted caller stops waiting: its start fails, which gives its claim (and its place) back.
+    abortSignal?.throwIfAborted();
     await new Promise((resolve) => setTimeout(resolve, pollMs));
     ahead = await busyRuns(runtime, ahead);
   }
