@@ -127,7 +127,7 @@ const streaming = sections.has("streaming")
   ? await measureStreaming(settings.streamingEventsPerRun)
   : { rows: [], redisBenchmark: {} };
 // The Redis Cluster row: 1, 100 and 1,000 runs at once; quick mode streams fewer chunks per run.
-const cluster = sections.has("cluster") ? await measureCluster([1, 100, 1000], full ? 200 : 20) : [];
+const cluster = sections.has("cluster") ? await measureCluster([1, 100, 1000], full ? 100 : 20) : [];
 const capacity: CapacityFigures[] = sections.has("capacity") ? await measureCapacity(settings.capacity) : [];
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
