@@ -42,7 +42,7 @@ export class ConcurrencyLimiter {
 
   /**
    * Takes the run's slots and returns true, or queues it (once) and returns false; `wake` is
-   * called when it got them later. A run ahead of it in the queue for the same group goes first.
+   * called when it got them later.
    */
   acquire(run: LimitedRun, wake: () => void): boolean {
     if (run.slots.length === 0 || this.holds(run)) {
@@ -51,8 +51,9 @@ export class ConcurrencyLimiter {
     if (this.isWaiting(run)) {
       return false;
     }
-    const ahead = this.#waiting.some((waiter) => waiter.run.score <= run.score && sharesSlot(waiter.run, run));
-    if (!ahead && this.#fits(run)) {
+    // Every waiter that fits was woken when a slot freed, so the runs still waiting cannot use the
+    // slots this one fits in now: taking them passes nobody who could run.
+    if (this.#fits(run)) {
       this.#take(run);
       return true;
     }
@@ -111,8 +112,4 @@ export class ConcurrencyLimiter {
       this.#holders.set(slot.id, holders);
     }
   }
-}
-
-function sharesSlot(first: LimitedRun, second: LimitedRun): boolean {
-  return first.slots.some((slot) => second.slots.some((other) => other.id === slot.id));
 }
