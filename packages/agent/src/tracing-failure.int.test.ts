@@ -7,9 +7,10 @@ import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
+import { ABORT_SPANS_GRACE_MS } from "./internal/run-spans-end.ts";
 import { parityAgent } from "./test/parity/parity-agents.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
-import { settled, spansExportedTwice, testObservability } from "./test/tracing/span-tree.ts";
+import { agentRunEnded, settled, spansExportedTwice, testObservability } from "./test/tracing/span-tree.ts";
 
 /**
  * An in-memory cache that fails to write a run record as `finished` while `failing` is set: the
@@ -30,10 +31,11 @@ class FailingFinishCache extends InMemoryStreamCache {
 /**
  * A run that fails for good (`onFailure`) ends its open root spans with the error, once: after a
  * resume, the resumed ones; while it waits for a decision (its wait expired), none, since its
- * suspension ended them.
+ * suspension ended them. A run aborted before a step could see it has its root spans ended by
+ * `abort()`'s process.
  * @see issue 20
  */
-describe("tracing a run that fails", () => {
+describe("tracing a run that fails, or is aborted as it starts", () => {
   let world: TestWorld;
   let expiring: InngestAgent;
   let failing: InngestAgent;
@@ -101,6 +103,24 @@ describe("tracing a run that fails", () => {
   function spanIds(): Set<string> {
     return new Set(tracing.exporter.events.map((event) => event.exportedSpan.id));
   }
+
+  it("an abort as the run starts ends its root spans once (a step that saw it, or abort() after its grace)", async () => {
+    tracing.exporter.clearEvents();
+    const controller = new AbortController();
+    controller.abort();
+    const started = await failing.stream("Pick a color", { maxSteps: 5, abortSignal: controller.signal });
+    await started.output.consumeStream().catch(() => {});
+    await agentRunEnded(tracing.exporter, started.runId, ABORT_SPANS_GRACE_MS + 8_000);
+
+    const agentRuns = endedAgentRuns(started.runId);
+    expect(agentRuns.map((span) => (span.output as { status?: string } | undefined)?.status)).toEqual(["aborted"]);
+    const generation = tracing.exporter.events.find(
+      (event) => event.type === "span_ended" && event.exportedSpan.parentSpanId === agentRuns[0]?.id,
+    )?.exportedSpan;
+    expect(generation?.type).toBe("model_generation");
+    expect(generation?.attributes).toMatchObject({ finishReason: "aborted" });
+    expect(spansExportedTwice(tracing.exporter.events, spanIds())).toEqual([]);
+  }, 60_000);
 
   it("a wait that expires: the suspension ended the root spans, the failure ends nothing again", async () => {
     tracing.exporter.clearEvents();

@@ -3,6 +3,7 @@ import { cancelEventName } from "./agent-events.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { requestAbort } from "./core-durable/index.ts";
 import { clearWaitingRow } from "./mastra-run-row.ts";
+import { endSpansAfterAbort } from "./run-spans-end.ts";
 
 /**
  * Aborts a run wherever its steps execute: core's abort request (for a step in progress), the
@@ -25,6 +26,7 @@ export async function abortRun(runtime: AgentRuntime, runId: string): Promise<vo
   await publisher.publish(streamTopic(runId), event);
   await publisher.flush();
   await runtime.records.write(runId, runtime.id, "aborted");
+  endSpansAfterAbort({ records: runtime.records, runId, mastra: runtime.mastra, publisher: transport });
   await clearWaitingRow(runtime.mastra, runId).catch(() => {});
   // A cancelled run runs no more code anywhere: what this process holds for it goes now.
   runtime.callerRuns.release(runId);

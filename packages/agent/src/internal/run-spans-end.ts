@@ -1,3 +1,6 @@
+import type { PubSub } from "@mastra/core/events";
+import type { Mastra } from "@mastra/core/mastra";
+import { RequestContext } from "@mastra/core/request-context";
 import {
   agentSpanId,
   callerStopConditions,
@@ -80,9 +83,25 @@ export async function openResumedRunSpans(options: {
 }
 
 /**
- * Ends the root spans of a run that failed, with its error, once: those the last resume opened, or
- * the input's. A run that failed while it waited for a decision (its wait expired) has none open:
- * its suspension ended them.
+ * The run's root spans that no suspension ended: those the last resume opened, else the first ones
+ * (`first`, or as kept in the cache); none while the run waits for a decision, since its
+ * suspension ended them.
+ */
+async function openRootSpans(
+  records: RunRecords,
+  runId: string,
+  first?: RunSpanData,
+): Promise<RunSpanData | undefined> {
+  const record = await records.read(runId);
+  if ((record?.pendingResumes.length ?? 0) > 0) {
+    return undefined;
+  }
+  return (await records.readRootSpans(runId)) ?? first;
+}
+
+/**
+ * Ends the root spans of a run that failed, with its error, once (see `openRootSpans`): a run that
+ * failed while it waited for a decision (its wait expired) has none open.
  */
 export async function endSpansAtFailure(options: {
   records: RunRecords;
@@ -94,12 +113,47 @@ export async function endSpansAtFailure(options: {
   if (agentSpanId(input) === undefined) {
     return;
   }
-  const record = await records.read(input.runId);
-  if ((record?.pendingResumes.length ?? 0) > 0) {
-    return;
-  }
-  const spans = (await records.readRootSpans(input.runId)) ?? input;
-  if (await claimSpansEnd(records, input.runId, spans)) {
+  const spans = await openRootSpans(records, input.runId, input);
+  if (spans !== undefined && (await claimSpansEnd(records, input.runId, spans))) {
     failRunSpans({ input: { ...input, ...spans }, environment, error });
   }
+}
+
+/** Keeps the run's first root spans (the run input's) in the cache, where `abort()` finds them in any process. */
+export async function rememberRootSpans(records: RunRecords, runId: string, spans: RunSpanData): Promise<void> {
+  if (agentSpanId(spans) !== undefined) {
+    const { agentSpanData, modelSpanData } = spans;
+    await records.writeRootSpans(runId, { agentSpanData, modelSpanData });
+  }
+}
+
+/**
+ * How long `abort()` leaves a step that saw the abort to end the run's spans (an LLM step does at
+ * once; a tool step once its call returns) before it ends them itself.
+ */
+export const ABORT_SPANS_GRACE_MS = 2_000;
+
+/**
+ * After `abort()`: when no step ended the run's spans within {@link ABORT_SPANS_GRACE_MS} (the abort
+ * landed between two steps, and Inngest cancelled the run before the next one started), the
+ * aborting process ends the root spans it finds in the cache, once. A timer of this process that
+ * does not keep it alive: a process that exits first leaves them to no one.
+ */
+export function endSpansAfterAbort(options: {
+  records: RunRecords;
+  runId: string;
+  mastra: Mastra | undefined;
+  publisher: PubSub;
+}): void {
+  const { records, runId, mastra, publisher } = options;
+  const end = async (): Promise<void> => {
+    // Nothing without tracing: no root spans were kept.
+    const spans = await openRootSpans(records, runId);
+    if (spans !== undefined && (await claimSpansEnd(records, runId, spans))) {
+      const environment = { mastra, requestContext: new RequestContext(), publisher };
+      endAbortedRunSpans({ spans, environment, generationEnded: false });
+    }
+  };
+  // Tracing never fails an abort: a store that fails here leaves the spans open, as before.
+  setTimeout(() => void end().catch(() => {}), ABORT_SPANS_GRACE_MS).unref();
 }

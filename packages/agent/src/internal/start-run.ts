@@ -11,6 +11,7 @@ import { type PreparedRun, preparedOutputOptions, prepareRun, registerCallerRun 
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
 import { claimRun } from "./run-claim.ts";
 import type { RunOutput } from "./run-output.ts";
+import { rememberRootSpans } from "./run-spans-end.ts";
 import { packageName, toCoreOptions } from "./stream-input.ts";
 import { threadIdOf, waitForThread } from "./thread-lane.ts";
 
@@ -50,6 +51,7 @@ export async function prepareRunInput<OUTPUT>(
   if (closures.length > 0) {
     input.callerOnlyOptions = closures;
   }
+  await rememberRootSpans(runtime.records, runId, input);
   return prepared;
 }
 
