@@ -19,11 +19,11 @@ const shortestTickMs = 10;
 export function parseCronTrigger(functionId: string, source: string): CronTrigger {
   const match = /^(?:(?:TZ|CRON_TZ)=(\S+)\s+)?(.+)$/.exec(source.trim());
   try {
-    const timezone = match?.[1];
+    // Inngest reads a cron without a TZ= prefix in UTC, whatever the machine's zone.
     const pattern = new Cron(match?.[2] ?? source, {
       paused: true,
       mode: "5-or-6-parts",
-      ...(timezone === undefined ? {} : { timezone }),
+      timezone: match?.[1] ?? "UTC",
     });
     return { source, pattern };
   } catch (error) {
