@@ -4,18 +4,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Mastra } from "@mastra/core/mastra";
 import type { AnyExportedSpan } from "@mastra/core/observability";
+import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
+import { type RedisServer, startRedis } from "@mastra/inngest-testing";
 import { findFreePort, silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import { splitAgent } from "./fixtures/split-agents.ts";
+import { tracedApprovalAgent } from "./fixtures/traced-agents.ts";
 import { startFixtureProcess } from "./test/test-worker.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 import { testObservability } from "./test/tracing/span-tree.ts";
 
 /**
  * The caller's process opens the run's root spans; the steps run in a worker process, which adds its
- * spans to the same trace and ends the root spans, each once.
+ * spans to the same trace and ends the root spans, each once; also when the worker is killed mid-run,
+ * and across a suspension resumed from the caller's process.
  * @see issue 20
  */
 describe("tracing with the steps in a worker process", () => {
@@ -24,35 +28,57 @@ describe("tracing with the steps in a worker process", () => {
   let eventsFile: string;
   let port: number;
   let caller: ReturnType<typeof createInngestAgent>;
+  let approvalCaller: ReturnType<typeof createInngestAgent>;
+  let redis: RedisServer;
+  let cache: RedisStreamCache;
   const tracing = testObservability();
+  const workerArguments = () => [world.engine.url, String(port), eventsFile, redis.url];
 
   beforeAll(async () => {
     // Retries back off 1.5 s, 3 s, 6 s (Inngest's table scaled by 0.1): enough for a worker to restart.
     world = await startTestWorld("classic", 0.1);
+    redis = await startRedis();
+    cache = new RedisStreamCache({ url: redis.url });
     port = await findFreePort();
     eventsFile = join(mkdtempSync(join(tmpdir(), "agent-traced-")), "events.jsonl");
-    worker = await startFixtureProcess("traced-worker.ts", [world.engine.url, String(port), eventsFile]);
+    worker = await startFixtureProcess("traced-worker.ts", workerArguments());
     await world.engine.syncApp(`http://127.0.0.1:${port}/api/inngest`);
     const inngest = new Inngest({ id: "traced", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
     caller = createInngestAgent({ agent: splitAgent(), inngest });
-    new Mastra({ agents: { split: caller as never }, observability: tracing.observability, logger: false });
+    approvalCaller = createInngestAgent({ agent: tracedApprovalAgent(), inngest, cache });
+    new Mastra({
+      agents: { split: caller as never, approval: approvalCaller as never },
+      observability: tracing.observability,
+      logger: false,
+    });
   }, 60_000);
 
   afterAll(async () => {
     worker?.kill("SIGKILL");
     await caller?.pubsub.close();
+    await approvalCaller?.pubsub.close();
+    await cache?.close();
     await world?.close();
+    await redis?.kill();
   });
 
-  /** The worker's events of the trace `traceId`, once its exporter wrote the `agent_run` span's end. */
-  async function workerEvents(traceId: string | undefined): Promise<Array<{ type: string; span: AnyExportedSpan }>> {
+  /**
+   * The worker's events of the trace `traceId`, once its exporter wrote the end of an `agent_run`
+   * span (whose name ends with `nameEnd`).
+   */
+  async function workerEvents(
+    traceId: string | undefined,
+    nameEnd = "",
+  ): Promise<Array<{ type: string; span: AnyExportedSpan }>> {
     for (let waited = 0; waited < 10_000; waited += 100) {
       const lines = existsSync(eventsFile) ? readFileSync(eventsFile, "utf8").trim().split("\n") : [];
       const events = lines
         .filter(Boolean)
         .map((line) => JSON.parse(line) as { type: string; span: AnyExportedSpan })
         .filter((event) => event.span.traceId === traceId);
-      if (events.some((event) => event.type === "span_ended" && event.span.type === "agent_run")) {
+      const ended = (event: { type: string; span: AnyExportedSpan }) =>
+        event.type === "span_ended" && event.span.type === "agent_run" && event.span.name.endsWith(nameEnd);
+      if (events.some(ended)) {
         return events;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -85,7 +111,7 @@ describe("tracing with the steps in a worker process", () => {
         killed = true;
         worker?.kill("SIGKILL");
         await new Promise((resolve) => setTimeout(resolve, 300));
-        worker = await startFixtureProcess("traced-worker.ts", [world.engine.url, String(port), eventsFile]);
+        worker = await startFixtureProcess("traced-worker.ts", workerArguments());
       }
     }
     expect(killed).toBe(true);
@@ -98,6 +124,39 @@ describe("tracing with the steps in a worker process", () => {
       /^step '[^']+' did not complete in its (first attempt|\d+ earlier attempts) .* retried it as attempt \d+$/,
     );
     expect(ended.find((span) => span.id === retry?.parentSpanId)?.type).toBe("model_generation");
+  }, 60_000);
+
+  it("suspended in the worker, resumed from the caller: the resumed run goes on in the same trace, each span ended once", async () => {
+    const started = await approvalCaller.stream("Send 5", { maxSteps: 5 });
+    expect(await started.output.finishReason).toBe("suspended");
+    const resumed = await approvalCaller.resume(started.runId, { approved: true });
+    expect(await resumed.output.text).toBe("Transferred.");
+    const [opened] = tracing.exporter.events
+      .filter((event) => event.type === "span_started" && event.exportedSpan.type === "agent_run")
+      .map((event) => event.exportedSpan)
+      .filter((span) => (span.metadata as { runId?: string } | undefined)?.runId === started.runId);
+
+    const ended = (await workerEvents(opened?.traceId, "(resumed)"))
+      .filter((event) => event.type === "span_ended")
+      .map((event) => event.span);
+    expect(new Set(ended.map((span) => span.id)).size).toBe(ended.length);
+    const byId = new Map(ended.map((span) => [span.id, span]));
+    const agentRuns = ended.filter((span) => span.type === "agent_run");
+    const first = agentRuns.find((span) => span.id === opened?.id);
+    const again = agentRuns.find((span) => span.name.endsWith("(resumed)"));
+    expect(agentRuns).toHaveLength(2);
+    // The caller opened the run; the worker ended it at the suspension, and the resumed one at the end.
+    expect((first?.output as { status?: string } | undefined)?.status).toBe("suspended");
+    expect(byId.get(again?.parentSpanId ?? "")?.type).toBe("model_generation");
+    expect(byId.get(again?.parentSpanId ?? "")?.parentSpanId).toBe(first?.id);
+    expect(again?.output).toEqual({ text: "Transferred." });
+    const resumedGeneration = ended.find((span) => span.parentSpanId === again?.id);
+    expect(resumedGeneration?.type).toBe("model_generation");
+    expect(ended.filter((span) => span.type === "tool_call").map((span) => span.name)).toContain("tool: 'transfer'");
+    const detached = ended.filter((span) => span.id !== first?.id && !byId.has(span.parentSpanId ?? ""));
+    expect(detached.map((span) => `${span.type} ${span.name}`)).toEqual([]);
+    started.cleanup();
+    resumed.cleanup();
   }, 60_000);
 
   /**
