@@ -14,7 +14,7 @@ import { splitAgent } from "./fixtures/split-agents.ts";
 import { tracedApprovalAgent } from "./fixtures/traced-agents.ts";
 import { startFixtureProcess } from "./test/test-worker.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
-import { testObservability } from "./test/tracing/span-tree.ts";
+import { settled, spanTrees, testObservability } from "./test/tracing/span-tree.ts";
 
 /**
  * The caller's process opens the run's root spans; the steps run in a worker process, which adds its
@@ -93,6 +93,19 @@ describe("tracing with the steps in a worker process", () => {
     }
     const ended = await expectOneTree(live.runId);
     expect(ended.filter((span) => span.type === "generic")).toEqual([]);
+    // The same tree as the plain agent's in one process (ids, times and chunk spans aside).
+    const plainTracing = testObservability();
+    const plainMastra = new Mastra({
+      agents: { split: splitAgent() },
+      observability: plainTracing.observability,
+      logger: false,
+    });
+    await (await plainMastra.getAgent("split").stream("Look up a, b and c", { maxSteps: 10 })).consumeStream();
+    await settled();
+    const plainEnded = plainTracing.exporter.events
+      .filter((event) => event.type === "span_ended")
+      .map((event) => event.exportedSpan);
+    expect(spanTrees(ended, "split")).toEqual(spanTrees(plainEnded, "split"));
   }, 60_000);
 
   it("a worker killed mid-run: the retried step's spans join the same trace, and no span is ended twice", async () => {
