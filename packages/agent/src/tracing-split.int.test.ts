@@ -205,6 +205,22 @@ describe("tracing with the steps in a worker process", () => {
     // One tree: every ended span but the root has its parent among them.
     const detached = ended.filter((span) => span.id !== agentRun?.id && !byId.has(span.parentSpanId ?? ""));
     expect(detached.map((span) => `${span.type} ${span.name}`)).toEqual([]);
+    // Times are when the work ran, not when Inngest replayed the function: each span lies within its
+    // parent, and the steps follow one another.
+    const time = (value: Date | string | undefined) => new Date(value ?? 0).getTime();
+    for (const span of ended) {
+      const parent = byId.get(span.parentSpanId ?? "");
+      expect(time(span.startTime)).toBeLessThanOrEqual(time(span.endTime));
+      if (parent !== undefined) {
+        expect(time(span.startTime), `${span.name} starts within ${parent.name}`).toBeGreaterThanOrEqual(
+          time(parent.startTime),
+        );
+      }
+    }
+    const ordered = [...steps].sort((left, right) => left.name.localeCompare(right.name));
+    for (let index = 1; index < ordered.length; index++) {
+      expect(time(ordered[index]?.startTime)).toBeGreaterThanOrEqual(time(ordered[index - 1]?.endTime));
+    }
     return ended;
   }
 });
