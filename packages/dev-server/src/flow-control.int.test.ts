@@ -184,6 +184,10 @@ describe("flow control", () => {
       });
       const done = await finishAll(runs);
       expect(done.map((run) => run.output).sort()).toEqual(["d3", "e1"]);
+      expect(done.map((run) => [run.output, run.flowControl.debounced]).sort()).toEqual([
+        ["d3", 2],
+        ["e1", 0],
+      ]);
       expect(engine.counters().eventsDebounced - before).toBe(2);
     });
 

@@ -19,6 +19,8 @@ export interface FlowGateHooks {
 
 interface PendingDebounce {
   event: FlowEvent;
+  /** Events a later one replaced. */
+  replaced: number;
   firstAt: number;
   timer: TimerHandle;
 }
@@ -106,6 +108,7 @@ export class FlowGate {
       // The later event replaces the held one, and the period starts again (up to the timeout).
       pending.timer.cancel();
       pending.event = event;
+      pending.replaced++;
       counters.eventsDebounced++;
     }
     const firstAt = pending?.firstAt ?? now;
@@ -113,10 +116,13 @@ export class FlowGate {
     if (rule.timeoutMs !== undefined) {
       delay = Math.min(delay, firstAt + clock.toRealMs(rule.timeoutMs) - now);
     }
-    const entry: PendingDebounce = pending ?? { event, firstAt, timer: { cancel: () => {} } };
+    const entry: PendingDebounce = pending ?? { event, replaced: 0, firstAt, timer: { cancel: () => {} } };
     entry.timer = clock.scheduleReal(delay, () => {
       this.#debounces.delete(id);
-      this.#startSingleton(fn, [entry.event]);
+      const run = this.#startSingleton(fn, [entry.event]);
+      if (run !== undefined) {
+        run.flow.debounced = entry.replaced;
+      }
     });
     this.#debounces.set(id, entry);
   }
@@ -152,22 +158,23 @@ export class FlowGate {
     this.#startSingleton(pending.fn, pending.events);
   }
 
-  #startSingleton(fn: FunctionRecord, events: FlowEvent[]): void {
+  #startSingleton(fn: FunctionRecord, events: FlowEvent[]): RunState | undefined {
     const rule = fn.flow.singleton;
     const first = events[0] ?? {};
     if (rule === undefined) {
-      this.#hooks.start(fn, events);
-      return;
+      return this.#hooks.start(fn, events);
     }
     const id = `${fn.id}\u0000${keyOf(rule.key, first)}`;
     const active = this.#singletons.get(id);
     if (active?.isActive === true) {
       if (rule.mode === "skip") {
         this.#hooks.counters.runsSkipped++;
-        return;
+        return undefined;
       }
       this.#hooks.cancel(active);
     }
-    this.#singletons.set(id, this.#hooks.start(fn, events));
+    const run = this.#hooks.start(fn, events);
+    this.#singletons.set(id, run);
+    return run;
   }
 }

@@ -45,6 +45,8 @@ export interface RunFlowControl {
   queued: number;
   /** Real milliseconds its start was delayed by the throttle. */
   throttledMs: number;
+  /** Events of its debounce key that a later one replaced before it started. */
+  debounced: number;
   /** Its priority in seconds (-600 to 600). */
   priority: number;
   /** When its first call was made, epoch ms. */
@@ -111,6 +113,7 @@ export class RunState implements LimitedRun {
     waitingFor: undefined,
     queued: 0,
     throttledMs: 0,
+    debounced: 0,
     priority: 0,
     firstCallAt: undefined,
   };

@@ -20,7 +20,8 @@ export interface RunView {
   events: Record<string, unknown>[];
   /**
    * What flow control did to it: `waitingFor` (`concurrency` or `throttle`) while it is queued, how
-   * often it waited for a concurrency slot, how long the throttle delayed it, its priority.
+   * often it waited for a concurrency slot (`queued`), how long the throttle delayed it, how many
+   * events its debounce replaced, its priority. A batch's events are in `events`.
    */
   flowControl: RunFlowControl;
   /** Epoch ms. */
