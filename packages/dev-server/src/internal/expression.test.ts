@@ -49,6 +49,21 @@ describe("expressions the SDK sends", () => {
   });
 });
 
+describe("has()", () => {
+  it("tests whether a member is present, a present null included", () => {
+    expect(evaluate("has(event.data.user)")).toBe(true);
+    expect(evaluate("has(event.data.other)")).toBe(false);
+    expect(evaluate("has(event.data.other.deeper)")).toBe(false);
+    expect(evaluate("has(event.data.empty)", { event: { data: { empty: null } } })).toBe(true);
+    expect(evaluate('has(event.data.thread) ? "t:" + event.data.thread : "r:" + event.data.id')).toBe("r:order-1");
+  });
+
+  it("takes exactly one argument", () => {
+    expect(() => compileExpression("has()")).toThrow("has() takes one argument");
+    expect(() => compileExpression("has(event.data.a, event.data.b)")).toThrow("has() takes one argument");
+  });
+});
+
 describe("missing members and variables", () => {
   it.each([
     // Both sides missing: an error, never true.
@@ -298,7 +313,7 @@ describe("compile errors", () => {
     ["1 2", 2, 'expected end of expression, found "2"'],
     ["event.data.items.exists(x, x > 1)", 17, 'unsupported method "exists"'],
     ["event.name.matches('^a')", 11, 'unsupported method "matches"'],
-    ["has(event.data.id)", 0, 'unsupported function "has"'],
+    ["has()", 0, "has() takes one argument"],
     ["int('1')", 0, 'unsupported function "int"'],
     ["size(1, 2)", 0, "size() takes one argument"],
     ["event.name.startsWith()", 11, 'unsupported method "startsWith" with 0 arguments'],

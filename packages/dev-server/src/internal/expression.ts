@@ -9,7 +9,7 @@ const cache = new Map<string, CompiledExpression>();
 /**
  * Compiles an Inngest expression (a trigger `if`, a `waitForEvent` `if` or `match`, a `cancelOn`
  * `if`) written in the subset of CEL that Inngest users write: member access, literals, list
- * literals, comparisons, `&&` `||` `!`, `? :`, arithmetic, `in`, `size()`, `startsWith()`,
+ * literals, comparisons, `&&` `||` `!`, `? :`, arithmetic, `in`, `has()`, `size()`, `startsWith()`,
  * `endsWith()` and `contains()`. Numbers are JSON numbers, so `7 / 2` is 3.5. A missing member or
  * variable is CEL's "no such key" error: it equals `null` and nothing else, not even another missing
  * value, and any other operation on it is that error too, unless `&&` or `||` is decided anyway.
@@ -202,6 +202,13 @@ class Parser {
     }
     if (this.#accept("(")) {
       const [argument, ...extra] = this.#list(")");
+      if (token.text === "has") {
+        // CEL's presence test of a member: `has(event.data.user)`.
+        if (argument === undefined || extra.length > 0) {
+          throw syntaxError(this.#source, token.position, "has() takes one argument");
+        }
+        return (variables) => argument(variables) !== missing;
+      }
       if (token.text !== "size") {
         throw syntaxError(this.#source, token.position, `unsupported function "${token.text}"`);
       }
