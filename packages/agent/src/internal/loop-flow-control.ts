@@ -5,10 +5,11 @@ import { packageName } from "./stream-input.ts";
 /**
  * The key of the loop's default concurrency constraint: the run's memory thread (core puts it in the
  * input's `state`), so runs on one thread never execute at once; a run without a thread is a group
- * of its own. CEL, as Inngest evaluates it; `env` scope, so agents sharing a thread share the slot.
+ * of its own. Standard CEL (`has()`, not a comparison with a missing key, which CEL makes an error);
+ * `env` scope, so agents sharing a thread share the slot.
  */
 export const threadConcurrencyKey =
-  'event.data.state.threadId != null ? "thread:" + event.data.state.threadId : "run:" + event.data.runId';
+  'has(event.data.state.threadId) ? "thread:" + event.data.state.threadId : "run:" + event.data.runId';
 
 /** Options that drop or merge runs: the caller of such a run would wait for a stream that never starts. */
 const runDroppingOptions = ["debounce", "singleton", "idempotency", "batchEvents"] as const;
