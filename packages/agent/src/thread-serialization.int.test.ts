@@ -7,6 +7,7 @@ import { Memory } from "@mastra/memory";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
+import { laneAliveKey, threadLaneKey } from "./internal/thread-lane.ts";
 import { transfer, untilSuspendedOrTimeout } from "./test/approval-world.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
@@ -160,5 +161,33 @@ describe("runs on one memory thread", () => {
     expect(typeof (await after.output.text)).toBe("string");
     const texts = (await threadTexts(memory, "thread-abort")).map(([role]) => role);
     expect(texts).toEqual(["user", "assistant", "user", "assistant"]);
+  });
+
+  it("waits for a run not started yet only while its caller is alive", async () => {
+    const threadId = "thread-ghost";
+    const memoryOption = { thread: threadId, resource: "user-4" };
+    // A caller that claimed its run, joined the lane, and died before sending it.
+    await durable.prepare("Lost", { memory: memoryOption, runId: "ghost-run" });
+    await durable.cache.listPush(threadLaneKey(threadId), "ghost-run");
+    const firstChunks: string[] = [];
+    const first = await durable.stream("Hello", { memory: memoryOption });
+    for await (const chunk of first.fullStream as AsyncIterable<{ type: string }>) {
+      firstChunks.push(chunk.type);
+    }
+    expect(firstChunks).not.toContain("data-run-queued");
+    const firstRun = world.engine.runs().find((run) => (run.event.data as { runId?: string }).runId === first.runId);
+    await world.engine.waitForRun(firstRun?.id ?? "");
+    // The same entry with a caller that is alive (its mark renewed) holds the thread until the mark goes.
+    await durable.cache.set(laneAliveKey(threadId, "ghost-run"), true, 15_000);
+    await durable.cache.listPush(threadLaneKey(threadId), "ghost-run");
+    setTimeout(() => void durable.cache.delete(laneAliveKey(threadId, "ghost-run")), 300);
+    const startedAt = Date.now();
+    const second = await durable.stream("Again", { memory: memoryOption });
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
+    const reader = (second.fullStream as ReadableStream<{ type: string; data?: { ahead?: string[] } }>).getReader();
+    const { value } = await reader.read();
+    expect(value).toMatchObject({ type: "data-run-queued", data: { ahead: ["ghost-run"] } });
+    reader.releaseLock();
+    await second.output.text;
   });
 });

@@ -13,6 +13,23 @@ const laneWindow = 32;
 /** How often a queued caller looks again at the runs ahead of it, in milliseconds. */
 const pollMs = 50;
 
+/** How long a caller's mark that it is alive lasts, and how often it is renewed, in milliseconds. */
+const aliveTtlMs = 15_000;
+const aliveRenewMs = 5_000;
+
+/** How long a caller keeps marking its run alive while the run has not started yet, in milliseconds. */
+const longestAliveMs = 30 * 60_000;
+
+/** The key of a thread's lane: the run ids of its `stream()` calls, in order. */
+export function threadLaneKey(threadId: string): string {
+  return `${DEFAULT_KEY_PREFIX}:{thread:${encodeURIComponent(threadId)}}:lane`;
+}
+
+/** The key that says a lane entry's caller is alive while its run has no record yet. */
+export function laneAliveKey(threadId: string, runId: string): string {
+  return `${threadLaneKey(threadId)}:alive:${encodeURIComponent(runId)}`;
+}
+
 /**
  * Waits, before a run on a memory thread is prepared, until every earlier run on that thread has
  * ended or waits for a decision. Preparation reads the thread's messages and saves the new input,
@@ -20,7 +37,9 @@ const pollMs = 50;
  * with it in memory; the Inngest concurrency constraint on the thread only keeps their steps apart.
  * The lane is a list in the cache, so callers in every process sharing it queue in one order.
  * While it waits, the run's stream gets a `data-run-queued` chunk naming the runs ahead; an abort of
- * the caller's signal ends the wait with the signal's reason.
+ * the caller's signal ends the wait with the signal's reason. Until its run has a record, the caller
+ * renews a short-lived mark that it is alive: the entry of a caller that died (a deploy, a crash)
+ * stops holding the thread within seconds instead of until its claim expires.
  */
 export async function waitForThread(
   runtime: AgentRuntime,
@@ -29,11 +48,14 @@ export async function waitForThread(
   abortSignal?: AbortSignal,
 ): Promise<void> {
   const cache = runtime.cache();
-  const key = `${DEFAULT_KEY_PREFIX}:{thread:${encodeURIComponent(threadId)}}:lane`;
+  const key = threadLaneKey(threadId);
+  await cache.set(laneAliveKey(threadId, runId), true, aliveTtlMs);
+  keepAlive(runtime, threadId, runId);
   await cache.listPush(key, runId);
   await expireKeys(cache, [key], bookkeepingTtlMs(runtime.retention(), "running"));
   const entries = (await cache.listFromTo(key, 0)) as string[];
-  let ahead = await busyRuns(runtime, entries.slice(0, entries.lastIndexOf(runId)).slice(-laneWindow));
+  const earlier = [...new Set(entries.slice(0, entries.lastIndexOf(runId)).slice(-laneWindow))];
+  let ahead = await busyRuns(runtime, threadId, earlier);
   if (ahead.length === 0) {
     return;
   }
@@ -51,7 +73,7 @@ export async function waitForThread(
     // An aborted caller stops waiting: its start fails, which gives its claim (and its place) back.
     abortSignal?.throwIfAborted();
     await new Promise((resolve) => setTimeout(resolve, pollMs));
-    ahead = await busyRuns(runtime, ahead);
+    ahead = await busyRuns(runtime, threadId, ahead);
   }
 }
 
@@ -63,15 +85,43 @@ export function threadIdOf<OUTPUT>(options: InngestAgentStreamOptions<OUTPUT>): 
 }
 
 /**
- * The runs that still hold the thread: claimed and not yet started (no record), or running. A run
- * that waits for a decision, ended, or is unknown (its claim given back) holds it no more.
+ * The runs that still hold the thread: running, or not started yet (no record) with a caller that is
+ * alive. A run that waits for a decision, ended, was given back, or whose caller died holds it no more.
  */
-async function busyRuns(runtime: AgentRuntime, runIds: readonly string[]): Promise<string[]> {
+async function busyRuns(runtime: AgentRuntime, threadId: string, runIds: readonly string[]): Promise<string[]> {
+  const cache = runtime.cache();
   const states = await Promise.all(
     runIds.map(async (runId) => {
       const record = await runtime.records.read(runId);
-      return record === undefined ? await runtime.records.exists(runId) : record.status === "running";
+      if (record !== undefined) {
+        return record.status === "running";
+      }
+      const alive = await cache.get(laneAliveKey(threadId, runId));
+      return alive !== undefined && alive !== null && (await runtime.records.exists(runId));
     }),
   );
   return runIds.filter((_runId, index) => states[index] === true);
+}
+
+/**
+ * Renews the caller's alive mark until its run has a record (it started), its claim is gone (its
+ * start failed), or {@link longestAliveMs} passed; the timer does not keep the process up.
+ */
+function keepAlive(runtime: AgentRuntime, threadId: string, runId: string): void {
+  const key = laneAliveKey(threadId, runId);
+  const startedAt = Date.now();
+  const timer = setInterval(() => {
+    void (async () => {
+      const started = (await runtime.records.read(runId)) !== undefined;
+      if (started || !(await runtime.records.exists(runId)) || Date.now() - startedAt > longestAliveMs) {
+        clearInterval(timer);
+        await runtime.cache().delete(key);
+        return;
+      }
+      await runtime.cache().set(key, true, aliveTtlMs);
+    })().catch(() => {
+      // A cache that fails now is tried again at the next renewal; the mark expires if it never answers.
+    });
+  }, aliveRenewMs);
+  timer.unref();
 }
