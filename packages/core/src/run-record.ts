@@ -24,6 +24,12 @@ export interface PendingResume {
   kind: "approval" | "suspension";
   /** When the wait began, as an ISO 8601 string. */
   requestedAt: string;
+  /**
+   * The durable step that asked (`tool:0:1`, or `tool:0:1:resume:0` for a call that suspended
+   * again): a retry of that step asks under the same `requestedAt`, so a decision already taken
+   * on its first request applies.
+   */
+  stepId?: string;
   /** What the tool passed to `suspend()`, for `kind: "suspension"`. */
   suspendPayload?: unknown;
   /** The JSON schema of the expected resume data, as a string, when the tool declares one. */

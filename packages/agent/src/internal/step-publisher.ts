@@ -50,6 +50,11 @@ export class StepPublisher extends PubSub {
     this.#attempt = attempt;
   }
 
+  /** The id of the durable step this publisher publishes for, as the step was named (`tool:0:1`). */
+  get stepId(): string {
+    return this.#stepId;
+  }
+
   /**
    * Holds events that ask for a decision (`suspended`, and the `tool-call-approval` and
    * `tool-call-suspended` chunks), and any after them, back until {@link releaseHeld}: the step

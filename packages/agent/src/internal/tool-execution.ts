@@ -73,7 +73,8 @@ export async function executeTool(
     toolCallId: toolCall.toolCallId,
     toolName: toolCall.toolName,
     kind: payload.type === "approval" ? "approval" : "suspension",
-    requestedAt: new Date().toISOString(),
+    requestedAt: await suspensionTime(context, publisher.stepId, toolCall.toolCallId),
+    stepId: publisher.stepId,
     ...(payload.toolCallSuspended === undefined ? {} : { suspendPayload: payload.toolCallSuspended }),
   };
   await context.records.addPending(context.runId, context.agentId, pending);
@@ -81,6 +82,17 @@ export async function executeTool(
   await retainHistory(context.pubsub(), context.runId, context.waitTimeoutMs);
   await publisher.releaseHeld();
   return { suspended: true, pending, suspendData, ...traced };
+}
+
+/**
+ * When the call asked for its decision. A retry of the step that asked (its first attempt's result
+ * was lost after the request was recorded and streamed) asks under the same time: a `resume()`
+ * that answered the first request is the decision the run reads, not one it waits for forever.
+ */
+async function suspensionTime(context: ToolPhaseContext, stepId: string, toolCallId: string): Promise<string> {
+  const record = await context.records.read(context.runId);
+  const earlier = record?.pendingResumes.find((entry) => entry.toolCallId === toolCallId && entry.stepId === stepId);
+  return earlier?.requestedAt ?? new Date().toISOString();
 }
 
 /** Whether the tool step answered the call with a background acknowledgement and streamed no result for it. */
