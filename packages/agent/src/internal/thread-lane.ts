@@ -7,8 +7,8 @@ import { normalizeMemory } from "./stream-input.ts";
 /** The chunk type a queued run's stream starts with. */
 export const RUN_QUEUED_CHUNK_TYPE = "data-run-queued";
 
-/** How many earlier runs of a thread are looked at: older ones ended long ago or wait behind these. */
-const laneWindow = 32;
+/** How many earlier runs of a thread are looked at: each waits for those before it, so a queue is ordered through them. */
+const laneWindow = 8;
 
 /** How often a queued caller looks again at the runs ahead of it, in milliseconds. */
 const pollMs = 50;
