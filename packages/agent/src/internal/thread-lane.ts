@@ -53,7 +53,12 @@ export async function waitForThread(
   keepAlive(runtime, threadId, runId);
   await cache.listPush(key, runId);
   await expireKeys(cache, [key], bookkeepingTtlMs(runtime.retention(), "running"));
-  const entries = (await cache.listFromTo(key, 0)) as string[];
+  // The tail of the lane holds this run's entry unless many callers pushed since: then all of it.
+  const length = await cache.listLength(key);
+  let entries = (await cache.listFromTo(key, Math.max(0, length - laneWindow * 8))) as string[];
+  if (!entries.includes(runId)) {
+    entries = (await cache.listFromTo(key, 0)) as string[];
+  }
   const earlier = [...new Set(entries.slice(0, entries.lastIndexOf(runId)).slice(-laneWindow))];
   let ahead = await busyRuns(runtime, threadId, earlier);
   if (ahead.length === 0) {
