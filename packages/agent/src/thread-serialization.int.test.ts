@@ -168,7 +168,8 @@ describe("runs on one memory thread", () => {
     const memoryOption = { thread: threadId, resource: "user-4" };
     // A caller that claimed its run, joined the lane, and died before sending it.
     await durable.prepare("Lost", { memory: memoryOption, runId: "ghost-run" });
-    await durable.cache.listPush(threadLaneKey(threadId), "ghost-run");
+    const lane = threadLaneKey(threadId);
+    await durable.cache.listPushIndexed(lane, `${lane}:count`, { runId: "ghost-run" });
     const firstChunks: string[] = [];
     const first = await durable.stream("Hello", { memory: memoryOption });
     for await (const chunk of first.fullStream as AsyncIterable<{ type: string }>) {
@@ -178,9 +179,9 @@ describe("runs on one memory thread", () => {
     const firstRun = world.engine.runs().find((run) => (run.event.data as { runId?: string }).runId === first.runId);
     await world.engine.waitForRun(firstRun?.id ?? "");
     // The same entry with a caller that is alive (its mark renewed) holds the thread until the mark goes.
-    await durable.cache.set(laneAliveKey(threadId, "ghost-run"), true, 15_000);
-    await durable.cache.listPush(threadLaneKey(threadId), "ghost-run");
-    setTimeout(() => void durable.cache.delete(laneAliveKey(threadId, "ghost-run")), 300);
+    const index = await durable.cache.listPushIndexed(lane, `${lane}:count`, { runId: "ghost-run" });
+    await durable.cache.set(laneAliveKey(threadId, index), true, 15_000);
+    setTimeout(() => void durable.cache.delete(laneAliveKey(threadId, index)), 300);
     const startedAt = Date.now();
     const second = await durable.stream("Again", { memory: memoryOption });
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);

@@ -20,14 +20,20 @@ const aliveRenewMs = 5_000;
 /** How long a caller keeps marking its run alive while the run has not started yet, in milliseconds. */
 const longestAliveMs = 30 * 60_000;
 
-/** The key of a thread's lane: the run ids of its `stream()` calls, in order. */
+/** An entry of a thread's lane: the run, and its position in the lane. */
+export interface LaneEntry {
+  runId: string;
+  index: number;
+}
+
+/** The key of a thread's lane: the runs of its `stream()` calls, in order, as {@link LaneEntry}. */
 export function threadLaneKey(threadId: string): string {
   return `${DEFAULT_KEY_PREFIX}:{thread:${encodeURIComponent(threadId)}}:lane`;
 }
 
-/** The key that says a lane entry's caller is alive while its run has no record yet. */
-export function laneAliveKey(threadId: string, runId: string): string {
-  return `${threadLaneKey(threadId)}:alive:${encodeURIComponent(runId)}`;
+/** The key that says the caller of the lane's entry at `index` is alive, while its run has no record yet. */
+export function laneAliveKey(threadId: string, index: number): string {
+  return `${threadLaneKey(threadId)}:alive:${index}`;
 }
 
 /**
@@ -49,17 +55,19 @@ export async function waitForThread(
 ): Promise<void> {
   const cache = runtime.cache();
   const key = threadLaneKey(threadId);
-  await cache.set(laneAliveKey(threadId, runId), true, aliveTtlMs);
-  keepAlive(runtime, threadId, runId);
-  await cache.listPush(key, runId);
-  await expireKeys(cache, [key], bookkeepingTtlMs(runtime.retention(), "running"));
-  // The tail of the lane holds this run's entry unless many callers pushed since: then all of it.
+  const counterKey = `${key}:count`;
+  // The entry and its position in one atomic push: the alive mark is keyed by the position.
+  const index = await cache.listPushIndexed(key, counterKey, { runId });
+  await cache.set(laneAliveKey(threadId, index), true, aliveTtlMs);
+  keepAlive(runtime, threadId, { runId, index });
+  await expireKeys(cache, [key, counterKey], bookkeepingTtlMs(runtime.retention(), "running"));
+  // The tail of the lane holds this entry unless many callers pushed since: then all of it.
   const length = await cache.listLength(key);
-  let entries = (await cache.listFromTo(key, Math.max(0, length - laneWindow * 8))) as string[];
-  if (!entries.includes(runId)) {
-    entries = (await cache.listFromTo(key, 0)) as string[];
+  let entries = (await cache.listFromTo(key, Math.max(0, length - laneWindow * 8))) as LaneEntry[];
+  if (!entries.some((entry) => entry.index === index)) {
+    entries = (await cache.listFromTo(key, 0)) as LaneEntry[];
   }
-  const earlier = [...new Set(entries.slice(0, entries.lastIndexOf(runId)).slice(-laneWindow))];
+  const earlier = entries.filter((entry) => entry.index < index).slice(-laneWindow);
   let ahead = await busyRuns(runtime, threadId, earlier);
   if (ahead.length === 0) {
     return;
@@ -69,7 +77,7 @@ export async function waitForThread(
   const notice = {
     type: "chunk",
     runId,
-    data: { type: RUN_QUEUED_CHUNK_TYPE, runId, from: "AGENT", data: { threadId, ahead } },
+    data: { type: RUN_QUEUED_CHUNK_TYPE, runId, from: "AGENT", data: { threadId, ahead: runIdsOf(ahead) } },
     producer: { stepId: "queued", attempt: 0, sequence: 0 },
   };
   await publisher.publish(streamTopic(runId), notice);
@@ -89,44 +97,58 @@ export function threadIdOf<OUTPUT>(options: InngestAgentStreamOptions<OUTPUT>): 
   return typeof id === "string" && id !== "" ? id : undefined;
 }
 
+/** The distinct run ids of lane entries, in order. */
+function runIdsOf(entries: readonly LaneEntry[]): string[] {
+  return [...new Set(entries.map((entry) => entry.runId))];
+}
+
 /**
- * The runs that still hold the thread: running, or not started yet (no record) with a caller that is
- * alive. A run that waits for a decision, ended, was given back, or whose caller died holds it no more.
+ * The entries that still hold the thread: running, or not started yet (no record) with a caller
+ * that is alive. A run that waits for a decision, ended, was given back, or whose caller died holds
+ * it no more.
  */
-async function busyRuns(runtime: AgentRuntime, threadId: string, runIds: readonly string[]): Promise<string[]> {
+async function busyRuns(runtime: AgentRuntime, threadId: string, entries: readonly LaneEntry[]): Promise<LaneEntry[]> {
   const cache = runtime.cache();
   const states = await Promise.all(
-    runIds.map(async (runId) => {
+    entries.map(async ({ runId, index }) => {
       const record = await runtime.records.read(runId);
       if (record !== undefined) {
         return record.status === "running";
       }
-      const alive = await cache.get(laneAliveKey(threadId, runId));
+      const alive = await cache.get(laneAliveKey(threadId, index));
       return alive !== undefined && alive !== null && (await runtime.records.exists(runId));
     }),
   );
-  return runIds.filter((_runId, index) => states[index] === true);
+  return entries.filter((_entry, position) => states[position] === true);
 }
 
 /**
  * Renews the caller's alive mark until its run has a record (it started), its claim is gone (its
- * start failed), or {@link longestAliveMs} passed; the timer does not keep the process up.
+ * start failed), or {@link longestAliveMs} passed. It looks every {@link pollMs}, so the mark goes
+ * as soon as the run started: from then on the run's own keys, which live as run-retention.ts
+ * says, tell whether it holds the thread. The timer does not keep the process up.
  */
-function keepAlive(runtime: AgentRuntime, threadId: string, runId: string): void {
-  const key = laneAliveKey(threadId, runId);
+function keepAlive(runtime: AgentRuntime, threadId: string, { runId, index }: LaneEntry): void {
+  const key = laneAliveKey(threadId, index);
   const startedAt = Date.now();
-  const timer = setInterval(() => {
-    void (async () => {
-      const started = (await runtime.records.read(runId)) !== undefined;
-      if (started || !(await runtime.records.exists(runId)) || Date.now() - startedAt > longestAliveMs) {
-        clearInterval(timer);
-        await runtime.cache().delete(key);
-        return;
-      }
+  let renewedAt = startedAt;
+  const check = async (): Promise<void> => {
+    const started = (await runtime.records.read(runId)) !== undefined;
+    if (started || !(await runtime.records.exists(runId)) || Date.now() - startedAt > longestAliveMs) {
+      await runtime.cache().delete(key);
+      return;
+    }
+    if (Date.now() - renewedAt >= aliveRenewMs) {
+      renewedAt = Date.now();
       await runtime.cache().set(key, true, aliveTtlMs);
-    })().catch(() => {
-      // A cache that fails now is tried again at the next renewal; the mark expires if it never answers.
-    });
-  }, aliveRenewMs);
-  timer.unref();
+    }
+    schedule();
+  };
+  const schedule = (): void => {
+    setTimeout(() => {
+      // A cache that fails now is tried again; the mark expires on its own if it never answers.
+      check().catch(schedule);
+    }, pollMs).unref();
+  };
+  schedule();
 }
