@@ -343,4 +343,31 @@ describe("flow control", () => {
     expect(body.error).toContain(message);
     expect(engine.apps().map((synced) => synced.name)).not.toContain("invalid");
   });
+
+  describe("in classic mode, a call per step", () => {
+    let classic: DevServer;
+    let classicApp: ServedApp;
+    const classicTracker = new RunTracker();
+
+    beforeAll(async () => {
+      classic = await startDevServer({ mode: "classic", timeScale: 0.01 });
+      const { inngest, functions } = createFlowControlApp(appId, classic.url, classicTracker);
+      classicApp = await serveTestApp("node", inngest, functions);
+      await classic.syncApp(classicApp.url);
+    });
+
+    afterAll(async () => {
+      await classicApp?.close();
+      await classic?.close();
+    });
+
+    it("holds a run's slot between its calls, so runs at limit 1 never overlap", async () => {
+      const ids = await classic.send(["c1", "c2", "c3"].map((label) => ({ name: "flow/sleeper", data: { label } })));
+      const runs = ids.flatMap((id) => classic.runsForEvent(id));
+      const done = await Promise.all(runs.map((run) => classic.waitForRun(run.id, { timeoutMs: 20_000 })));
+      expect(done.map((run) => run.status)).toEqual(["Completed", "Completed", "Completed"]);
+      expect(done.every((run) => run.counters.serveCalls >= 3)).toBe(true);
+      expect(classicTracker.peak("sleeper")).toBe(1);
+    });
+  });
 });
