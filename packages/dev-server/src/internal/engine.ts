@@ -6,6 +6,7 @@ import { normalizeError } from "./error-shape.ts";
 import { EventWaits } from "./event-waits.ts";
 import { FaultInjector } from "./faults.ts";
 import { FlowGate } from "./flow-gate.ts";
+import { fetchForRun } from "./gateway-fetch.ts";
 import { invokeFunction } from "./invoke-function.ts";
 import { type AppRecord, type FunctionRecord, FunctionRegistry } from "./registry.ts";
 import { RunAdmission } from "./run-admission.ts";
@@ -74,6 +75,8 @@ export class Engine {
       settings: (run) => ({ mode: options.mode, signingKey: options.signingKey, internalFunctionId: run.fn.id }),
       waitForEvent: (run, op) => this.#eventWaits.register(run, op),
       waitForSignal: (run, op) => this.#signals.register(run, op),
+      gateway: (run, op) =>
+        fetchForRun(run, op, { resolve: (target, hashedId, value) => this.#driver.resolve(target, hashedId, value) }),
       invoke: (run, op) =>
         invokeFunction(run, op, {
           clock: this.clock,

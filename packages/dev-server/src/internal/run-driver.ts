@@ -25,6 +25,8 @@ export interface RunDriverHooks {
   waitForEvent(run: RunState, op: ReportedOp): void;
   /** Registers a `WaitForSignal` op; the engine memoizes the signal (or null on timeout) later. */
   waitForSignal(run: RunState, op: ReportedOp): void;
+  /** Makes the HTTP request a `Gateway` op (`step.fetch()`) describes; the engine memoizes the response. */
+  gateway(run: RunState, op: ReportedOp): void;
   /** Starts the run a `InvokeFunction` op asks for. */
   invoke(run: RunState, op: ReportedOp): void;
   /** Ends a run that completed. */
@@ -293,6 +295,11 @@ export class RunDriver {
         case "WaitForSignal":
           if (!run.has(op.id) && !run.blockers.has(op.id)) {
             this.#hooks.waitForSignal(run, op);
+          }
+          break;
+        case "Gateway":
+          if (!run.has(op.id) && !run.blockers.has(op.id)) {
+            this.#hooks.gateway(run, op);
           }
           break;
         case "InvokeFunction":
