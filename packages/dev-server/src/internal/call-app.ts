@@ -17,6 +17,11 @@ export interface ReportedOp {
   error?: unknown;
 }
 
+/** The user's id of a step: `userland.id`, else its display name, else the op's name. */
+export function stepName(op: ReportedOp): string {
+  return op.userland?.id ?? op.displayName ?? op.name ?? op.id;
+}
+
 /** What came back from one call, classified. */
 export type CallOutcome =
   | { kind: "ops"; ops: ReportedOp[]; retryAfterMs?: number; requestVersion?: number }

@@ -5,6 +5,7 @@ import {
   type CallTarget,
   type ReportedOp,
   readOutcome,
+  stepName,
 } from "./call-app.ts";
 import { retryBackoffMs, type ScaledClock } from "./clock.ts";
 import { resolveWakeTime } from "./duration.ts";
@@ -43,6 +44,14 @@ export interface RunDriverHooks {
   /** The run's first call is about to be made. */
   firstCall(run: RunState): void;
 }
+
+/** The ops the engine resolves itself, and the hook that starts each. */
+const blockingOpHooks: Readonly<Record<string, "waitForEvent" | "waitForSignal" | "gateway" | "invoke">> = {
+  WaitForEvent: "waitForEvent",
+  WaitForSignal: "waitForSignal",
+  Gateway: "gateway",
+  InvokeFunction: "invoke",
+};
 
 interface Dispatch {
   attempt: number;
@@ -287,38 +296,27 @@ export class RunDriver {
         case "Sleep":
           this.#sleep(run, op);
           break;
-        case "WaitForEvent":
-          if (!run.has(op.id) && !run.blockers.has(op.id)) {
-            this.#hooks.waitForEvent(run, op);
-          }
-          break;
-        case "WaitForSignal":
-          if (!run.has(op.id) && !run.blockers.has(op.id)) {
-            this.#hooks.waitForSignal(run, op);
-          }
-          break;
-        case "Gateway":
-          if (!run.has(op.id) && !run.blockers.has(op.id)) {
-            this.#hooks.gateway(run, op);
-          }
-          break;
-        case "InvokeFunction":
-          if (!run.has(op.id) && !run.blockers.has(op.id)) {
-            this.#hooks.invoke(run, op);
-          }
-          break;
         case "RunComplete":
           this.#hooks.complete(run, op.data ?? null);
           return;
         case "DiscoveryRequest":
           progressed = true;
           break;
-        default:
+        default: {
+          const hook = blockingOpHooks[op.op];
+          if (hook !== undefined) {
+            // Resolved by the engine later; a replay that reports the op again starts nothing twice.
+            if (!run.has(op.id) && !run.blockers.has(op.id)) {
+              this.#hooks[hook](run, op);
+            }
+            break;
+          }
           this.#hooks.fail(run, {
             name: "UnsupportedStepError",
             message: `[@mastra/inngest-dev-server] step "${stepName(op)}" uses the ${op.op} op, which this engine does not support`,
           });
           return;
+        }
       }
     }
     if (progressed) {
@@ -397,9 +395,4 @@ export class RunDriver {
       at: Date.now(),
     });
   }
-}
-
-/** The user's id of a step: `userland.id`, else its display name, else the op's name. */
-export function stepName(op: ReportedOp): string {
-  return op.userland?.id ?? op.displayName ?? op.name ?? op.id;
 }
