@@ -1,4 +1,5 @@
 import { monotonicFactory } from "ulid";
+import { inferForRun } from "./ai-gateway.ts";
 import { ScaledClock } from "./clock.ts";
 import { CronSchedule } from "./cron-schedule.ts";
 import { createEngineCounters, type EngineCounters } from "./engine-counters.ts";
@@ -67,6 +68,9 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.#options = options;
     this.clock = new ScaledClock(options.timeScale);
+    // How every op the engine resolves itself (waits, signals, fetch, invoke) memoizes its result.
+    const resolve = (run: RunState, hashedId: string, value: unknown): void =>
+      this.#driver.resolve(run, hashedId, value);
     this.#driver = new RunDriver({
       clock: this.clock,
       faults: this.faults,
@@ -75,15 +79,15 @@ export class Engine {
       settings: (run) => ({ mode: options.mode, signingKey: options.signingKey, internalFunctionId: run.fn.id }),
       waitForEvent: (run, op) => this.#eventWaits.register(run, op),
       waitForSignal: (run, op) => this.#signals.register(run, op),
-      gateway: (run, op) =>
-        fetchForRun(run, op, { resolve: (target, hashedId, value) => this.#driver.resolve(target, hashedId, value) }),
+      gateway: (run, op) => fetchForRun(run, op, { resolve }),
+      aiGateway: (run, op) => inferForRun(run, op, { resolve }),
       invoke: (run, op) =>
         invokeFunction(run, op, {
           clock: this.clock,
           target: (functionId) => this.registry.function(functionId),
           event: (raw) => this.receiveInternal(raw)[0],
           start: (fn, event, invokedBy) => this.#start(fn, [event as unknown as Record<string, unknown>], invokedBy),
-          resolve: (parent, hashedId, value) => this.#driver.resolve(parent, hashedId, value),
+          resolve,
         }),
       complete: (run, output) => this.#end(run, "Completed", { output }),
       fail: (run, error) => this.#end(run, "Failed", { error }),
@@ -91,14 +95,10 @@ export class Engine {
       idle: (run) => this.#admission.idle(run),
       firstCall: (run) => this.#admission.firstCall(run),
     });
-    this.#eventWaits = new EventWaits({
-      clock: this.clock,
-      run: (runId) => this.#runs.get(runId),
-      resolve: (run, hashedId, value) => this.#driver.resolve(run, hashedId, value),
-    });
+    this.#eventWaits = new EventWaits({ clock: this.clock, run: (runId) => this.#runs.get(runId), resolve });
     this.#signals = new SignalWaits({
       clock: this.clock,
-      resolve: (run, hashedId, value) => this.#driver.resolve(run, hashedId, value),
+      resolve,
       fail: (run, error) => this.#end(run, "Failed", { error }),
     });
     this.#admission = new RunAdmission({
@@ -115,15 +115,9 @@ export class Engine {
     });
     this.#crons = new CronSchedule(this.clock, (functionId, trigger, engineTime) => {
       const fn = this.registry.function(functionId);
-      if (fn === undefined) {
-        return;
-      }
-      const [event] = this.receiveInternal({
-        name: "inngest/scheduled.timer",
-        data: { cron: trigger.source },
-        ts: engineTime.getTime(),
-      });
-      if (event !== undefined) {
+      const cron = { name: "inngest/scheduled.timer", data: { cron: trigger.source }, ts: engineTime.getTime() };
+      const [event] = fn === undefined ? [] : this.receiveInternal(cron);
+      if (fn !== undefined && event !== undefined) {
         this.#gate.trigger(fn, event as unknown as Record<string, unknown>);
       }
     });

@@ -28,6 +28,8 @@ export interface RunDriverHooks {
   waitForSignal(run: RunState, op: ReportedOp): void;
   /** Makes the HTTP request a `Gateway` op (`step.fetch()`) describes; the engine memoizes the response. */
   gateway(run: RunState, op: ReportedOp): void;
+  /** Calls the model an `AIGateway` op (`step.ai.infer()`) names; the engine memoizes its answer. */
+  aiGateway(run: RunState, op: ReportedOp): void;
   /** Starts the run a `InvokeFunction` op asks for. */
   invoke(run: RunState, op: ReportedOp): void;
   /** Ends a run that completed. */
@@ -46,12 +48,14 @@ export interface RunDriverHooks {
 }
 
 /** The ops the engine resolves itself, and the hook that starts each. */
-const blockingOpHooks: Readonly<Record<string, "waitForEvent" | "waitForSignal" | "gateway" | "invoke">> = {
+const blockingOpHooks: Readonly<Record<string, BlockingHook>> = {
   WaitForEvent: "waitForEvent",
   WaitForSignal: "waitForSignal",
   Gateway: "gateway",
+  AIGateway: "aiGateway",
   InvokeFunction: "invoke",
 };
+type BlockingHook = "waitForEvent" | "waitForSignal" | "gateway" | "aiGateway" | "invoke";
 
 interface Dispatch {
   attempt: number;
