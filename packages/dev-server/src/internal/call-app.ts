@@ -84,6 +84,23 @@ export function buildCall(
 /** Reads an app's response into a {@link CallOutcome}, following the status codes the SDK uses. */
 export async function readOutcome(response: Response): Promise<CallOutcome> {
   const text = await response.text();
+  if (response.status === 201) {
+    // A streamed response (the serve handler's `streaming: true`): whitespace heartbeats, then the
+    // response it would have sent, as JSON.
+    const streamed = parseJson(text.trim()) as { status?: unknown; headers?: unknown; body?: unknown } | undefined;
+    if (typeof streamed?.status === "number" && streamed.status >= 200 && streamed.status <= 599) {
+      const headers = (
+        typeof streamed.headers === "object" && streamed.headers !== null ? streamed.headers : {}
+      ) as Record<string, string>;
+      const body = typeof streamed.body === "string" ? streamed.body : JSON.stringify(streamed.body ?? null);
+      return await readOutcome(new Response(body, { status: streamed.status, headers }));
+    }
+    return {
+      kind: "error",
+      error: { name: "Error", message: `app streamed no final response: ${text.trim().slice(0, 500)}` },
+      retriable: true,
+    };
+  }
   const parsed = parseJson(text);
   const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
   const noRetry = response.headers.get("x-inngest-no-retry") === "true";
