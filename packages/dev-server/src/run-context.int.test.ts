@@ -1,5 +1,6 @@
 import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest, referenceFunction } from "inngest";
+import { metadataMiddleware } from "inngest/experimental";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "./start-dev-server.ts";
 import { type ServedApp, serveTestApp } from "./test/test-app.ts";
@@ -17,7 +18,13 @@ describe("run context", () => {
 
   beforeAll(async () => {
     engine = await startDevServer({ retryIntervalMs: 20 });
-    const inngest = new Inngest({ id: "context", isDev: true, baseUrl: engine.url, logger: silentLogger });
+    const inngest = new Inngest({
+      id: "context",
+      isDev: true,
+      baseUrl: engine.url,
+      logger: silentLogger,
+      middleware: [metadataMiddleware()],
+    });
     const echo = inngest.createFunction(
       { id: "echo", triggers: [{ event: "context/echo" }] },
       async ({ event, jobId }) => {
@@ -50,7 +57,15 @@ describe("run context", () => {
         }
       },
     );
-    app = await serveTestApp("node", inngest, [echo, flaky, invoker]);
+    const tagger = inngest.createFunction(
+      { id: "tagger", triggers: [{ event: "context/tag" }] },
+      async ({ event, step }) => {
+        const { target } = event.data as { target: string };
+        await step.metadata("tag").run(target).set({ reviewed: true });
+        return "tagged";
+      },
+    );
+    app = await serveTestApp("node", inngest, [echo, flaky, invoker, tagger]);
     await engine.syncApp(app.url);
   });
 
@@ -89,5 +104,14 @@ describe("run context", () => {
   it("fails an invoke of a function that does not exist with Inngest's message", async () => {
     const done = await runOf({ name: "context/invoke-missing", data: {} });
     expect(done.output).toEqual({ name: "Error", message: "could not find function context-nowhere" });
+  });
+
+  it("stores metadata one run sets on another (POST /v1/runs/:id/metadata)", async () => {
+    const target = await runOf({ name: "context/echo", data: {} });
+    const tagger = await runOf({ name: "context/tag", data: { target: target.id } });
+    expect(tagger.status).toBe("Completed");
+    const [posted] = engine.run(target.id)?.metadata ?? [];
+    expect(posted?.target).toMatchObject({ run_id: target.id });
+    expect(JSON.stringify(posted?.metadata)).toContain('"reviewed":true');
   });
 });

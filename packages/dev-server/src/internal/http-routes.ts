@@ -68,6 +68,22 @@ export async function handleRequest(
         status === 200 ? {} : { error: status === 409 ? "stale dispatch" : "run not found" },
       );
     }
+    const metadataMatch = /^\/v1\/runs\/([^/]+)\/metadata$/.exec(path);
+    if (method === "POST" && metadataMatch !== null) {
+      if (!authorized(context, request)) {
+        return send(response, 401, { error: "Unauthorized" });
+      }
+      const run = context.engine.run(decodeURIComponent(metadataMatch[1] ?? ""));
+      const body = parseBody(await readBody(request)) as { target?: unknown; metadata?: unknown };
+      if (run === undefined) {
+        return send(response, 404, { error: `run ${metadataMatch[1]} not found` });
+      }
+      if (!Array.isArray(body.metadata)) {
+        return send(response, 400, { error: "metadata must be an array" });
+      }
+      run.metadata.push({ target: body.target ?? null, metadata: body.metadata });
+      return send(response, 200, {});
+    }
     const runMatch = /^\/v1\/runs\/([^/]+)(\/cancel)?$/.exec(path);
     if (runMatch !== null) {
       const runId = decodeURIComponent(runMatch[1] ?? "");

@@ -117,6 +117,8 @@ export class RunState implements LimitedRun {
     priority: 0,
     firstCallAt: undefined,
   };
+  /** Metadata posted for the run (`POST /v1/runs/:id/metadata`), in arrival order: each post's target and entries. */
+  readonly metadata: { target: unknown; metadata: unknown }[] = [];
   /** The parent run and step to resolve when this run was started by `step.invoke`. */
   invokedBy: { runId: string; hashedId: string } | undefined;
   readonly finished: Promise<void>;

@@ -36,6 +36,8 @@ export interface RunView {
   counters: RunCounters;
   /** The memoized state of every completed step, by hashed step id, as the engine stores it. */
   memoized: Record<string, unknown>;
+  /** Metadata the SDK posted for the run (`metadata()`, warnings), as posted: target and entries. */
+  metadata: { target: unknown; metadata: unknown }[];
 }
 
 /** A snapshot of a run for tests. */
@@ -56,6 +58,7 @@ export function toRunView(run: RunState): RunView {
     blockedOn: [...run.blockers.keys()],
     counters: { ...run.counters },
     memoized: { ...run.steps },
+    metadata: [...run.metadata],
   };
 }
 
