@@ -173,6 +173,11 @@ export type InngestAgentStreamOptions<OUTPUT = undefined> = Omit<
     runId?: string;
     /** The memory thread and resource of the run. */
     memory?: InngestAgentMemoryOption;
+    /**
+     * Called at once when the run waits for earlier runs of its memory thread (see
+     * `serializeThreads`), with the runs ahead; `stream()` resolves once the run is prepared and sent.
+     */
+    onQueued?: (queued: { runId: string; threadId: string; ahead: string[] }) => unknown;
   };
 
 /** For clients that reconnect after the last chunk they rendered, such as a browser page. */

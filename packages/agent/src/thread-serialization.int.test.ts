@@ -86,9 +86,13 @@ describe("runs on one memory thread", () => {
 
   it("gives two concurrent stream() calls two complete turns, one after the other, in memory", async () => {
     const memoryOption = { thread: "thread-serial", resource: "user-1" };
+    const queued: { runId: string; threadId: string; ahead: string[]; at: number }[] = [];
     const [first, second] = await Promise.all([
       durable.stream("Question one", { memory: memoryOption }),
-      durable.stream("Question two", { memory: memoryOption }),
+      durable.stream("Question two", {
+        memory: memoryOption,
+        onQueued: (info) => queued.push({ ...info, at: Date.now() }),
+      }),
     ]);
     const secondChunks: { type: string; data?: unknown }[] = [];
     const reading = (async () => {
@@ -111,6 +115,11 @@ describe("runs on one memory thread", () => {
     const runs = world.engine.runs().filter((run) => run.functionId === "threads-agent-threaded");
     expect(runs).toHaveLength(2);
     expect(runs[1]?.startedAt).toBeGreaterThanOrEqual(runs[0]?.endedAt ?? Number.POSITIVE_INFINITY);
+    // The caller heard at once that it waits, before the first run ended.
+    expect(queued).toEqual([
+      { runId: second.runId, threadId: "thread-serial", ahead: [first.runId], at: expect.any(Number) },
+    ]);
+    expect(queued[0]?.at).toBeLessThan(runs[0]?.endedAt ?? 0);
     expect(await threadTexts(memory, "thread-serial")).toEqual([
       ["user", "Question one"],
       ["assistant", "First answer in parts."],

@@ -87,7 +87,7 @@ export async function startRun<OUTPUT>(
   try {
     const threadId = threadIdOf(options);
     if (threadId !== undefined && runtime.serializeThreads) {
-      await waitForThread(runtime, threadId, runId, options.abortSignal);
+      await waitForThread(runtime, threadId, runId, options);
     }
     const { result, input } = await prepareRunInput(runtime, messages, options, runId, claimId);
     registerCallerRun(runId, result, new AbortController());

@@ -34,6 +34,12 @@ export function normalizeMemory<OUTPUT>(options: InngestAgentStreamOptions<OUTPU
 
 /** The options core's preparation takes: memory in core's form, without what only this package reads. */
 export function toCoreOptions<OUTPUT>(options: InngestAgentStreamOptions<OUTPUT>): Record<string, unknown> {
-  const { runId: _runId, abortSignal: _abortSignal, indexedChunks: _indexedChunks, ...rest } = normalizeMemory(options);
+  const {
+    runId: _runId,
+    abortSignal: _abortSignal,
+    indexedChunks: _indexedChunks,
+    onQueued: _onQueued,
+    ...rest
+  } = normalizeMemory(options);
   return rest;
 }

@@ -42,17 +42,19 @@ export function laneAliveKey(threadId: string, index: number): string {
  * so a run prepared while another still runs would answer without the other's turn and interleave
  * with it in memory; the Inngest concurrency constraint on the thread only keeps their steps apart.
  * The lane is a list in the cache, so callers in every process sharing it queue in one order.
- * While it waits, the run's stream gets a `data-run-queued` chunk naming the runs ahead; an abort of
- * the caller's signal ends the wait with the signal's reason. Until its run has a record, the caller
- * renews a short-lived mark that it is alive: the entry of a caller that died (a deploy, a crash)
- * stops holding the thread within seconds instead of until its claim expires.
+ * While it waits, the run's stream gets a `data-run-queued` chunk naming the runs ahead and
+ * `onQueued` is called at once; an abort of the caller's signal ends the wait with the signal's
+ * reason. Until its run has a record, the caller renews a short-lived mark that it is alive: the
+ * entry of a caller that died (a deploy, a crash) stops holding the thread within seconds instead
+ * of until its claim expires.
  */
 export async function waitForThread(
   runtime: AgentRuntime,
   threadId: string,
   runId: string,
-  abortSignal?: AbortSignal,
+  caller: Pick<InngestAgentStreamOptions, "abortSignal" | "onQueued"> = {},
 ): Promise<void> {
+  const { abortSignal } = caller;
   const cache = runtime.cache();
   const key = threadLaneKey(threadId);
   const counterKey = `${key}:count`;
@@ -82,6 +84,7 @@ export async function waitForThread(
   };
   await publisher.publish(streamTopic(runId), notice);
   await publisher.flush();
+  await caller.onQueued?.({ runId, threadId, ahead: runIdsOf(ahead) });
   while (ahead.length > 0) {
     // An aborted caller stops waiting: its start fails, which gives its claim (and its place) back.
     abortSignal?.throwIfAborted();
