@@ -23,8 +23,10 @@ export interface CachingPubSubOptions {
    */
   batchWindowMs?: number;
   /**
-   * The most events one write carries; more wait for the next write.
-   * @default 100
+   * The most events one write carries; more wait for the next write. Under load a write gathers
+   * what arrived while the one before it was in flight, over every topic published to, so this
+   * bounds how far batches grow (and so a topic's single append).
+   * @default 1000
    */
   maxBatchEvents?: number;
   /**
@@ -107,7 +109,7 @@ export function resolveCachingPubSubOptions(options: CachingPubSubOptions): Reso
     keyPrefix: options.keyPrefix ?? "mastra:inngest",
     batching: options.batching ?? true,
     batchWindowMs: nonNegative("batchWindowMs", options.batchWindowMs ?? 0),
-    maxBatchEvents: positive("maxBatchEvents", options.maxBatchEvents ?? 100),
+    maxBatchEvents: positive("maxBatchEvents", options.maxBatchEvents ?? 1000),
     maxQueuedEvents: positive("maxQueuedEvents", options.maxQueuedEvents ?? 10_000),
     writeRetries: nonNegative("writeRetries", options.writeRetries ?? 3),
     ttlMs: positive("ttlMs", options.ttlMs ?? 86_400_000),

@@ -28,13 +28,13 @@ describe("PublishOwner", () => {
 });
 
 /** A queue whose writes wait until the test lets them return, recording each batch. */
-function controlledQueue(options: { maxBatchEvents?: number; batchWindowMs?: number } = {}) {
+function controlledQueue(options: { maxBatchEvents?: number; batchWindowMs?: number; maxQueuedEvents?: number } = {}) {
   const batches: string[][] = [];
   const returns: Array<() => void> = [];
   const queue = new PublishQueue<{ topic: string; name: string }>({
     batchWindowMs: options.batchWindowMs ?? 0,
     maxBatchEvents: options.maxBatchEvents ?? 100,
-    maxQueuedEvents: 10_000,
+    maxQueuedEvents: options.maxQueuedEvents ?? 10_000,
     write: (items) => {
       batches.push(items.map((item) => item.name));
       return new Promise((resolve) => returns.push(() => resolve(new Map())));
@@ -148,5 +148,27 @@ describe("PublishQueue group commit", () => {
     void second.publish("finish", true);
     await settleTurns();
     expect(second.batches).toEqual([["c", "finish"]]);
+  });
+
+  it("past maxQueuedEvents, holds publishes back and lets them through in their order as writes make room", async () => {
+    const { batches, publish, returnWrite } = controlledQueue({ maxQueuedEvents: 3, maxBatchEvents: 2 });
+    const accepted: string[] = [];
+    const publishes = ["a", "b", "c", "d", "e", "f", "g"].map((name) =>
+      publish(name).then(() => {
+        accepted.push(name);
+      }),
+    );
+    await settleTurns();
+    // Three accepted (the room), the rest held back; one write in flight.
+    expect(accepted).toEqual(["a", "b", "c"]);
+    expect(batches).toEqual([["a", "b", "c"].slice(0, 2)]);
+    while (accepted.length < 7) {
+      await returnWrite();
+    }
+    await Promise.all(publishes);
+    await returnWrite();
+    await returnWrite();
+    expect(accepted).toEqual(["a", "b", "c", "d", "e", "f", "g"]);
+    expect(batches.flat()).toEqual(["a", "b", "c", "d", "e", "f", "g"]);
   });
 });

@@ -108,6 +108,11 @@ export class PublishQueue<Item extends { topic: string }> {
   #done = 0;
   /** Who waits until `#done` reaches `until`. */
   #waiters: Array<{ until: number; resolve: () => void }> = [];
+  /** Publishes held back by backpressure, in order, from `#heldHead` on. */
+  #held: Array<() => void> = [];
+  #heldHead = 0;
+  /** Publishes let through and not yet accepted. */
+  #released = 0;
 
   constructor(options: PublishQueueOptions<Item>) {
     this.#options = options;
@@ -121,14 +126,39 @@ export class PublishQueue<Item extends { topic: string }> {
     // fails its write (its own timeout), and the failure rejects the waiters. While a failed write
     // is tried again, a publish waits for the outcome too: resolving it at once would tell the
     // caller its event is on its way when the writes may be failing for good.
-    while (
-      owner.failureOf(item.topic) === undefined &&
-      (this.#retrying || this.#unwritten >= this.#options.maxQueuedEvents)
-    ) {
+    // Publishes held back wait in line and are let through in their order as writes make room (a
+    // publish arriving meanwhile queues behind them), so waking them costs nothing per waiter.
+    if (owner.failureOf(item.topic) === undefined && (this.#mustWait() || this.#inLine())) {
       this.#startNow();
-      await this.#written(this.#done + 1);
+      await new Promise<void>((resolve) => this.#held.push(resolve));
+      this.#released--;
     }
     return this.#accept(publish);
+  }
+
+  #mustWait(): boolean {
+    return this.#retrying || this.#unwritten >= this.#options.maxQueuedEvents;
+  }
+
+  /** Whether publishes are held back, or let through and not yet accepted. */
+  #inLine(): boolean {
+    return this.#held.length > this.#heldHead || this.#released > 0;
+  }
+
+  /** Lets held-back publishes through, oldest first, as many as there is room for. */
+  #releaseHeld(): void {
+    let room = this.#retrying ? 0 : this.#options.maxQueuedEvents - this.#unwritten - this.#released;
+    while (room > 0 && this.#heldHead < this.#held.length) {
+      const release = this.#held[this.#heldHead] as () => void;
+      this.#heldHead++;
+      this.#released++;
+      room--;
+      release();
+    }
+    if (this.#heldHead === this.#held.length) {
+      this.#held = [];
+      this.#heldHead = 0;
+    }
   }
 
   #accept(publish: QueuedPublish<Item>): Promise<void> {
@@ -270,6 +300,7 @@ export class PublishQueue<Item extends { topic: string }> {
       for (const publish of batch) {
         publish.settle?.(failed.has(publish) ? { error: failed.get(publish) } : undefined);
       }
+      this.#releaseHeld();
       const waiting = this.#waiters;
       this.#waiters = [];
       for (const waiter of waiting) {
