@@ -29,9 +29,9 @@ const sections = new Set(
 );
 const settings = full
   ? {
-      warmups: 2,
-      runs: 7,
-      publishedRuns: 7,
+      warmups: 1,
+      runs: 5,
+      publishedRuns: 3,
       delays: [0, 20],
       replayEvents: [10_000, 100_000],
       streamingEventsPerRun: 1000,
@@ -54,6 +54,14 @@ interface Row {
   runs: number;
   median: Record<keyof Omit<RunFigures, "text">, number>;
 }
+
+// How long each section took, so both modes can be kept within their time (quick 3 min, full 10).
+const sectionSeconds: Array<[string, number]> = [];
+let sectionStarted = performance.now();
+const sectionDone = (section: string): void => {
+  sectionSeconds.push([section, (performance.now() - sectionStarted) / 1000]);
+  sectionStarted = performance.now();
+};
 
 const checkpoint = await startDevServer({ mode: "checkpoint" });
 const classic = await startDevServer({ mode: "classic" });
@@ -114,21 +122,28 @@ for (const delayMs of sections.has("agent") ? settings.delays : []) {
     }
   }
 }
+sectionDone("agent");
 const criticalPaths = [];
 for (const workload of sections.has("trace") ? workloads : []) {
   criticalPaths.push(await traceCriticalPath(checkpoint, workload));
   process.stdout.write(`critical path, ${workload.name}: done\n`);
 }
+sectionDone("trace");
 const tracing = sections.has("tracing") ? await measureTracingCost(checkpoint, settings) : [];
+sectionDone("tracing");
 await checkpoint.close();
 await classic.close();
 const replay = sections.has("replay") ? await measureReplay(settings.replayEvents) : [];
+sectionDone("replay");
 const streaming = sections.has("streaming")
   ? await measureStreaming(settings.streamingEventsPerRun)
   : { rows: [], redisBenchmark: {} };
 // The Redis Cluster row: 1, 100 and 1,000 runs at once; quick mode streams fewer chunks per run.
+sectionDone("streaming");
 const cluster = sections.has("cluster") ? await measureCluster([1, 100, 1000], full ? 100 : 20) : [];
+sectionDone("cluster");
 const capacity: CapacityFigures[] = sections.has("capacity") ? await measureCapacity(settings.capacity) : [];
+sectionDone("capacity");
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
@@ -203,6 +218,7 @@ const capacityLines = [
   ),
 ];
 const report = `${table}\n\nRatios (below 1: this project is faster).\n\n${ratioLines.join("\n")}\n\n${criticalPaths.map(criticalPathTable).join("\n\n")}\n\n${[...tracingCostLines(tracing, "checkpoint"), ""].join("\n")}\n${replayLines.join("\n")}\n\n${streamingLines.join("\n")}\n\n${[...clusterLines(cluster), ""].join("\n")}\n${capacityLines.join("\n")}\n`;
+const timing = `Seconds per section: ${sectionSeconds.map(([section, seconds]) => `${section} ${seconds.toFixed(0)}`).join(", ")}.`;
 const directory = new URL("../results/", import.meta.url);
 // A partial run (--only) writes files of its own, so it never replaces a whole run's.
 const suffix = onlyArgument === undefined ? "" : `-only-${[...sections].join("-")}`;
@@ -210,9 +226,9 @@ await writeFile(
   new URL(`${date}-${full ? "full" : "quick"}${suffix}.json`, directory),
   `${JSON.stringify({ date, mode: full ? "full" : "quick", machine, settings, rows, criticalPaths, tracing, replay, streaming, cluster, capacity }, null, 2)}\n`,
 );
-await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.md`, directory), report);
+await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.md`, directory), `${report}\n${timing}\n`);
 await writeFile(new URL(`${date}-${full ? "full" : "quick"}${suffix}.svg`, directory), barChart(chartBars));
-process.stdout.write(`\n${report}`);
+process.stdout.write(`\n${report}\n${timing}\n`);
 
 /** A horizontal bar chart of wall times, this project against 1.9.0, on a linear scale. */
 function barChart(bars: Array<{ label: string; ours: number; published: number }>): string {
