@@ -53,13 +53,18 @@ export function diffMessageList(base: unknown, next: unknown): MessageListDelta 
   }
   for (const [key, value] of Object.entries(after)) {
     const previous = before[key];
+    if (key === "messages" && isMessageArray(previous) && isMessageArray(value)) {
+      // Compared message by message only: the whole list is not encoded to find it changed.
+      const messages = diffMessages(previous, value);
+      if (!isEmptyChange(messages)) {
+        delta[key] = { messages };
+      }
+      continue;
+    }
     if (sameJson(previous, value)) {
       continue;
     }
-    delta[key] =
-      key === "messages" && isMessageArray(previous) && isMessageArray(value)
-        ? { messages: diffMessages(previous, value) }
-        : diffValue(previous, value);
+    delta[key] = diffValue(previous, value);
   }
   return delta;
 }
@@ -111,6 +116,16 @@ function diffMessages(previous: Array<{ id: string }>, next: Array<{ id: string 
     change.order = order;
   }
   return change;
+}
+
+/** Whether a messages change changes nothing. */
+function isEmptyChange(change: MessagesChange): boolean {
+  return (
+    change.removed.length === 0 &&
+    change.upserts.length === 0 &&
+    change.patches === undefined &&
+    change.order === undefined
+  );
 }
 
 function applyMessages(previous: Array<{ id: string }>, change: MessagesChange): Array<{ id: string }> {
