@@ -207,7 +207,9 @@ describe("RedisPubSub under faults", () => {
     const codes = new Set(outcomes.map((outcome) => outcome.code));
     expect([...codes].sort()).toEqual([ErrorCode.LIMIT_EXCEEDED, ErrorCode.TRANSPORT_CLOSED].sort());
     const slowest = Math.max(...outcomes.map((outcome) => outcome.elapsedMs ?? Number.POSITIVE_INFINITY));
-    expect(slowest).toBeLessThan(publishTimeoutMs + 200);
+    // Well before the outage ends: each publish gave up at its timeout (the slack is for a loaded
+    // machine's event loop), none waited for Redis to return.
+    expect(slowest).toBeLessThan(Math.min(publishTimeoutMs + 1_000, outageMs));
     expect(outcomes.filter((outcome) => outcome.code === ErrorCode.LIMIT_EXCEEDED).length).toBeGreaterThan(900);
     await pubsub.flush();
 

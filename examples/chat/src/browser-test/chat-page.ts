@@ -78,6 +78,20 @@ export class ChatPage {
     );
   }
 
+  /** The assistant's text in the conversation the page keeps in `localStorage`, what a reload shows first. */
+  async savedAnswer(): Promise<string> {
+    return this.page.evaluate((user) => {
+      type KeptPart = { type: string; text?: string };
+      const kept = JSON.parse(localStorage.getItem(`durable-chat:${user}`) ?? "{}") as {
+        messages?: Array<{ role: string; parts: KeptPart[] }>;
+      };
+      return (kept.messages ?? [])
+        .filter((message) => message.role === "assistant")
+        .flatMap((message) => message.parts.filter((part) => part.type === "text").map((part) => part.text ?? ""))
+        .join("");
+    }, this.user);
+  }
+
   /** Waits until the page has saved a position in `state` (the run's stream ended there), and returns it. */
   async waitForPosition(state: RunPosition["state"]): Promise<RunPosition> {
     return until(
