@@ -146,13 +146,18 @@ export class RunRecords {
    * claims it in the same atomic push: true for the first `resume()`, false for every later one.
    * One operation, so no failure can leave a suspension claimed without a decision: when the reply
    * is lost, the decision is stored all the same and a retried `resume()` learns it was decided.
+   * A push the client sent again after a lost reply (a reconnect's resend, a write retry) comes back
+   * with a later index although this decision is the first: the first entry's `resumeId` tells.
    */
   async recordDecision(runId: string, pending: SuspensionKey, decision: RecordedDecision): Promise<boolean> {
     const keys = this.#decisionKeys(runId, pending);
     const index = await this.#cache().listPushIndexed(keys.list, keys.claim, { ...decision });
     // The run reads the decision when its wait ends, which may be as late as the wait allows.
     await this.#keep(runId, "suspended", [keys.list, keys.claim]);
-    return index === 0;
+    if (index === 0) {
+      return true;
+    }
+    return (await this.readDecision(runId, pending))?.resumeId === decision.resumeId;
   }
 
   /** The decision of one suspension, if any: the one pushed first, whatever came after it. */

@@ -1,0 +1,98 @@
+import { Mastra } from "@mastra/core/mastra";
+import { ErrorCode, MastraInngestError, type RunRecord } from "@mastra/inngest-core";
+import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
+import { type RedisServer, startRedis } from "@mastra/inngest-testing";
+import { silentLogger, until } from "@mastra/inngest-testing/helpers";
+import { Inngest } from "inngest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createInngestAgent } from "./create-inngest-agent.ts";
+import type { InngestAgent } from "./inngest-agent-types.ts";
+import { bank } from "./test/bank-agent.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
+
+// The connection to Redis drops after Redis ran resume()'s push of the decision but before its
+// reply arrived; the client sends the push again once reconnected, and it comes back with index
+// 1 although this decision is the only one. Found by the fault suite (seed 20261206): resume()
+// said DUPLICATE_RESUME for a decision that was its own and that the run applied, and the caller,
+// told the call was decided by someone else, never followed the run.
+
+/** A cache whose next decision push runs twice, as a push resent after a lost reply does. */
+class ResendingCache extends RedisStreamCache {
+  resendNextDecision = false;
+  resent = 0;
+
+  override async listPushIndexed(listKey: string, counterKey: string, value: Record<string, unknown>): Promise<number> {
+    if (!this.resendNextDecision || !listKey.includes(":decision")) {
+      return super.listPushIndexed(listKey, counterKey, value);
+    }
+    this.resendNextDecision = false;
+    await super.listPushIndexed(listKey, counterKey, value);
+    this.resent++;
+    return super.listPushIndexed(listKey, counterKey, value);
+  }
+}
+
+let world: TestWorld;
+let redis: RedisServer;
+let agent: InngestAgent;
+let cache: ResendingCache;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  world = await startTestWorld();
+  const inngest = new Inngest({
+    id: "resume-resent-push",
+    isDev: true,
+    baseUrl: world.engine.url,
+    logger: silentLogger,
+  });
+  cache = new ResendingCache({ url: redis.url });
+  agent = createInngestAgent({ agent: bank(), inngest, cache });
+  new Mastra({ agents: { bank: agent }, logger: false });
+  await world.serve(inngest, agent.getInngestFunctions());
+});
+
+afterAll(async () => {
+  await agent?.pubsub.close();
+  await world?.close();
+  await redis?.stop();
+});
+
+it("a resume() whose push of the decision was sent twice is still the one that decided", async () => {
+  const started = await agent.stream("Send 5", { memory: { thread: "resent", resource: "ada" } });
+  expect(await started.output.finishReason).toBe("suspended");
+  cache.resendNextDecision = true;
+  const resumed = await agent.resume(started.runId, { approved: true }, { resourceId: "ada" });
+  expect(cache.resent).toBe(1);
+  expect(await resumed.output.text).toBe("Done.");
+  const record = await until(
+    async () => {
+      const latest = (await cache.get(`mastra:inngest:{${started.runId}}:run`)) as RunRecord | undefined;
+      return latest?.status === "finished" ? latest : undefined;
+    },
+    { timeoutMs: 10_000, description: "the run's finished record" },
+  );
+  expect(record.pendingResumes).toEqual([]);
+});
+
+it("a second resume() of a decided call is still refused", async () => {
+  const started = await agent.stream("Send 5", { memory: { thread: "twice", resource: "ada" } });
+  expect(await started.output.finishReason).toBe("suspended");
+  const record = (await cache.get(`mastra:inngest:{${started.runId}}:run`)) as RunRecord;
+  const [pending] = record.pendingResumes;
+  // Two decisions for the same request at once: exactly one of them decides.
+  const outcomes = await Promise.allSettled([
+    agent.resume(started.runId, { approved: true }, { resourceId: "ada", toolCallId: pending?.toolCallId }),
+    agent.resume(started.runId, { approved: false }, { resourceId: "ada", toolCallId: pending?.toolCallId }),
+  ]);
+  const refused = outcomes.filter(
+    (outcome) =>
+      outcome.status === "rejected" && MastraInngestError.isInstance(outcome.reason, ErrorCode.DUPLICATE_RESUME),
+  );
+  expect(refused).toHaveLength(1);
+  const winner = outcomes.find((outcome) => outcome.status === "fulfilled");
+  expect(winner?.status).toBe("fulfilled");
+  if (winner?.status === "fulfilled") {
+    expect(await winner.value.output.finishReason).toBe("stop");
+  }
+});
