@@ -2,12 +2,13 @@ import { Mastra } from "@mastra/core/mastra";
 import type { RunRecord } from "@mastra/inngest-core";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
-import { silentLogger, until } from "@mastra/inngest-testing/helpers";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent, InngestAgentStreamResult } from "./inngest-agent-types.ts";
 import { bank } from "./test/bank-agent.ts";
+import { readRunRecord, untilRunStatus } from "./test/run-record-reads.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 // The resume event that arrives after the run's check for decisions and before its wait began:
@@ -97,7 +98,7 @@ async function raceOneRun(resumer: InngestAgent, thread: string) {
   workerCache.onDecisionRead = async () => {
     const runId = await runIdKnown;
     resumed = await resumer.resume(runId, { approved: true }, { resourceId: "ada" });
-    recordAtRace = (await workerCache.get(`mastra:inngest:{${runId}}:run`)) as RunRecord | undefined;
+    recordAtRace = await readRunRecord(workerCache, runId);
   };
   const started = await worker.stream("Send 5", { memory: { thread, resource: "ada" } });
   const runId = started.runId;
@@ -107,13 +108,7 @@ async function raceOneRun(resumer: InngestAgent, thread: string) {
   expect(workerCache.raced).toBeGreaterThan(0);
   expect(resumed).toBeDefined();
   expect(recordAtRace?.status).toBe("suspended");
-  const finished = await until(
-    async () => {
-      const record = (await worker.cache.get(`mastra:inngest:{${runId}}:run`)) as RunRecord | undefined;
-      return record?.status === "finished" ? record : undefined;
-    },
-    { timeoutMs: 20_000, description: "the raced run's end" },
-  );
+  const finished = await untilRunStatus(worker.cache, runId, "finished");
   expect(finished.status).toBe("finished");
   expect(await resumed?.output.text).toBe("Done.");
   expect(await resumed?.output.finishReason).toBe("stop");
@@ -128,8 +123,7 @@ describe("a resume event that arrives between the run's check and its wait", () 
     // The first event went before the wait; the resend 1 s later, while the call still waited,
     // carried the run on.
     expect(resumeEventsOf(runId)).toBeGreaterThanOrEqual(2);
-    const record = (await worker.cache.get(`mastra:inngest:{${runId}}:run`)) as RunRecord;
-    expect(record.pendingResumes).toEqual([]);
+    expect((await readRunRecord(worker.cache, runId))?.pendingResumes).toEqual([]);
     await agent.pubsub.close();
   }, 40_000);
 

@@ -1,15 +1,16 @@
 import { type EventCallback, PubSub } from "@mastra/core/events";
 import { Mastra } from "@mastra/core/mastra";
-import { ErrorCode, MastraInngestError, type RunRecord } from "@mastra/inngest-core";
+import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { InngestPubSub } from "@mastra/inngest-pubsub-realtime";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
-import { silentLogger, until } from "@mastra/inngest-testing/helpers";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
 import { bank } from "./test/bank-agent.ts";
+import { untilRunStatus } from "./test/run-record-reads.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 // A resume() that records its decision and then cannot follow the run (here: the replica's live
@@ -87,13 +88,7 @@ it("a resume() that cannot open its stream still signals the run, and says the d
   expect((failed as Error).message).toContain("observe(runId)");
 
   // The run went on without waiting for a later check: it ends within seconds, with the decision.
-  const record = await until(
-    async () => {
-      const latest = (await starter.cache.get(`mastra:inngest:{${runId}}:run`)) as RunRecord | undefined;
-      return latest?.status === "finished" ? latest : undefined;
-    },
-    { timeoutMs: 15_000, description: "the run's end" },
-  );
+  const record = await untilRunStatus(starter.cache, runId, "finished", 15_000);
   expect(record.status).toBe("finished");
   const followed = await starter.observe(runId, { resourceId: "ada" });
   expect(await followed.output.text).toBe("Done.");

@@ -1,13 +1,14 @@
 import { Mastra } from "@mastra/core/mastra";
-import { ErrorCode, MastraInngestError, type RunRecord } from "@mastra/inngest-core";
+import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
-import { silentLogger, until } from "@mastra/inngest-testing/helpers";
+import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
 import { bank } from "./test/bank-agent.ts";
+import { readRunRecord, untilRunStatus } from "./test/run-record-reads.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 // The connection to Redis drops after Redis ran resume()'s push of the decision but before its
@@ -65,21 +66,14 @@ it("a resume() whose push of the decision was sent twice is still the one that d
   const resumed = await agent.resume(started.runId, { approved: true }, { resourceId: "ada" });
   expect(cache.resent).toBe(1);
   expect(await resumed.output.text).toBe("Done.");
-  const record = await until(
-    async () => {
-      const latest = (await cache.get(`mastra:inngest:{${started.runId}}:run`)) as RunRecord | undefined;
-      return latest?.status === "finished" ? latest : undefined;
-    },
-    { timeoutMs: 10_000, description: "the run's finished record" },
-  );
+  const record = await untilRunStatus(cache, started.runId, "finished", 10_000);
   expect(record.pendingResumes).toEqual([]);
 });
 
 it("a second resume() of a decided call is still refused", async () => {
   const started = await agent.stream("Send 5", { memory: { thread: "twice", resource: "ada" } });
   expect(await started.output.finishReason).toBe("suspended");
-  const record = (await cache.get(`mastra:inngest:{${started.runId}}:run`)) as RunRecord;
-  const [pending] = record.pendingResumes;
+  const [pending] = (await readRunRecord(cache, started.runId))?.pendingResumes ?? [];
   // Two decisions for the same request at once: exactly one of them decides.
   const outcomes = await Promise.allSettled([
     agent.resume(started.runId, { approved: true }, { resourceId: "ada", toolCallId: pending?.toolCallId }),

@@ -1,5 +1,4 @@
 import { Mastra } from "@mastra/core/mastra";
-import type { RunRecord } from "@mastra/inngest-core";
 import { type DevServer, startDevServer } from "@mastra/inngest-dev-server";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { type RedisServer, startRedis } from "@mastra/inngest-testing";
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
 import { bank } from "./test/bank-agent.ts";
+import { readRunRecord, untilRunStatus } from "./test/run-record-reads.ts";
 
 // A tool step that asked for approval, recorded the request and streamed it, then lost its result
 // (the worker died before the engine heard back): the engine runs the step again and it asks
@@ -40,26 +40,17 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const recordOf = async (runId: string): Promise<RunRecord | undefined> =>
-  (await agent.cache.get(`mastra:inngest:{${runId}}:run`)) as RunRecord | undefined;
-
 it("a decision given to a request whose step is then retried is the one the retried request reads", async () => {
   const lost = engine.faults.crashAfterStep({ step: "tool:0:0" });
   const started = await agent.stream("Send 5", { memory: { thread: "retried", resource: "ada" } });
   const { runId } = started;
   // The first attempt recorded its request; its result is lost and the retry waits 3 s.
   const first = await until(
-    async () => (lost.triggered === 1 ? (await recordOf(runId))?.pendingResumes[0] : undefined),
+    async () => (lost.triggered === 1 ? (await readRunRecord(agent.cache, runId))?.pendingResumes[0] : undefined),
     { timeoutMs: 10_000, description: "the first request, and its lost result" },
   );
   const resumed = await agent.resume(runId, { approved: true }, { resourceId: "ada" });
-  const finished = await until(
-    async () => {
-      const record = await recordOf(runId);
-      return record?.status === "finished" ? record : undefined;
-    },
-    { timeoutMs: 20_000, description: "the end of the run" },
-  );
+  const finished = await untilRunStatus(agent.cache, runId, "finished");
   expect(finished.pendingResumes).toEqual([]);
   expect(await resumed.output.text).toBe("Done.");
   // The retry asked again, as the same request: the step ran twice, the first result discarded.
