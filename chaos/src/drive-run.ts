@@ -41,6 +41,11 @@ export interface RunResult {
   problems: string[];
   /** What the driver waits for right now (a call, a stream, the engine), for the report of a hang. */
   waits: string[];
+  /**
+   * The caller's subscriptions to the run's topic when its stream was still open at the deadline
+   * (`CachingPubSub.inspect()`, taken before the stream is cancelled), for the report of a hang.
+   */
+  callerSubscriptions?: string;
 }
 
 /** What a run needs from the suite. */
@@ -171,7 +176,13 @@ async function driveStarted(
       const reader = (
         current.fullStream as ReadableStream<{ type: string; payload?: { toolCallId?: string } }>
       ).getReader();
-      const stopReading = setTimeout(() => void reader.cancel().catch(() => {}), Math.max(0, deadline - Date.now()));
+      const stopReading = setTimeout(
+        () => {
+          result.callerSubscriptions = JSON.stringify(context.caller.agent.pubsub.inspect(streamTopic(plan.runId)));
+          void reader.cancel().catch(() => {});
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       try {
         for (;;) {
           const { done, value } = await bounded(result, deadline, reader.read(), "the caller's stream");

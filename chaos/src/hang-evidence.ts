@@ -48,6 +48,7 @@ export async function collectHangEvidence(sources: HangSources, result: RunResul
       resumes: result.resumes,
       startFailures: result.startFailures,
       problems: result.problems,
+      subscriptions: result.callerSubscriptions,
     },
     record,
     history,

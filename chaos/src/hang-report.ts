@@ -38,6 +38,8 @@ export interface HangEvidence {
     resumes: string[];
     startFailures: string[];
     problems: string[];
+    /** Its subscriptions to the run's topic at the deadline, when its stream was still open. */
+    subscriptions?: string | undefined;
   };
   /** The run record in the cache, `undefined` inside when there is none. */
   record: Readout<unknown>;
@@ -92,6 +94,9 @@ export function formatHangReport(evidence: HangEvidence): string {
     `  caller: ${caller.ended ? "stream ended" : "stream not ended"} after ${caller.chunkTypes.length} chunks, ` +
       `last ${caller.chunkTypes.slice(-4).join(", ") || "none"}; resumes: ${caller.resumes.join("; ") || "none"}; ` +
       `failed starts: ${caller.startFailures.join(", ") || "none"}; problems: ${caller.problems.join("; ") || "none"}`,
+    ...(caller.subscriptions === undefined
+      ? []
+      : [`  caller's subscriptions at the deadline: ${caller.subscriptions}`]),
     `  record: ${"error" in evidence.record ? `unreadable (${evidence.record.error})` : (JSON.stringify(evidence.record.value) ?? "none")}`,
   ];
   if ("error" in evidence.history) {

@@ -52,6 +52,34 @@ const texts = (events: Event[]): unknown[] =>
     .map((event) => (event.data as { payload: { text: string } }).payload.text);
 
 describe("CachingPubSub", () => {
+  it("inspect() tells where each subscription to a topic is: next index, ended, closed, next re-read", async () => {
+    const { pubsub } = create({ idleRecheckMs: 60_000 });
+    await pubsub.publish(topic, chunk("a"));
+    await pubsub.flush();
+    const following = collector();
+    const ending = collector();
+    await pubsub.subscribeFromOffset(topic, 0, following.callback);
+    await pubsub.subscribeFromOffset(topic, 1, ending.callback);
+    expect(pubsub.inspect(topic)).toEqual([
+      expect.objectContaining({ nextIndex: 1, bootstrapped: true, ended: false, closed: false, pendingEvents: 0 }),
+      expect.objectContaining({ nextIndex: 1, bootstrapped: true, ended: false, closed: false, pendingEvents: 0 }),
+    ]);
+    const [state] = pubsub.inspect(topic);
+    expect(state?.nextRecheckInMs).toBeGreaterThan(0);
+    expect(state?.nextRecheckInMs).toBeLessThanOrEqual(60_000 / 16);
+    await pubsub.publish(topic, { type: "finish", runId: "run-1", data: {} });
+    await until(() => ending.events.length === 1);
+    expect(pubsub.inspect(topic).map((subscription) => [subscription.nextIndex, subscription.ended])).toEqual([
+      [2, true],
+      [2, true],
+    ]);
+    // An ended subscription re-reads nothing.
+    expect(pubsub.inspect(topic)[0]?.nextRecheckInMs).toBeUndefined();
+    await pubsub.unsubscribe(topic, following.callback);
+    expect(pubsub.inspect(topic)).toHaveLength(1);
+    expect(pubsub.inspect("agent.stream.other")).toEqual([]);
+  });
+
   it("indexes events from 0, replays them to a late subscriber, then delivers live ones once each", async () => {
     const { pubsub } = create();
     for (let index = 0; index < 5; index++) {

@@ -27,7 +27,11 @@ import { type CacheWriter, createCacheWriter } from "./internal/cache-writer.ts"
 import { EventWriter, type QueuedEvent } from "./internal/event-writer.ts";
 import { HistoryReader } from "./internal/history-reader.ts";
 import { PublishOwner, PublishQueue } from "./internal/publish-queue.ts";
-import { ReplayingSubscription, type SubscriptionStart } from "./internal/replaying-subscription.ts";
+import {
+  ReplayingSubscription,
+  type SubscriptionStart,
+  type SubscriptionState,
+} from "./internal/replaying-subscription.ts";
 import { TopicFeed } from "./internal/topic-feed.ts";
 
 const packageName = "@mastra/inngest-stream-cache";
@@ -253,6 +257,15 @@ export class CachingPubSub extends PubSub {
       this.#warn(`could not clear ${topic}`, error);
     }
     await this.#inner.clearTopic(topic);
+  }
+
+  /**
+   * What this process's subscriptions to a topic are doing: for each, the next index it delivers,
+   * whether it ended or was closed, what it holds back and when it re-reads history next. For
+   * diagnostics (a stream that seems stuck); empty when nothing here subscribes to the topic.
+   */
+  inspect(topic: string): SubscriptionState[] {
+    return [...(this.#listeners.get(topic)?.values() ?? [])].map((listener) => listener.subscription.state());
   }
 
   /** Keeps a topic's history at least `ttlMs` more, for example while its run waits for a human. */

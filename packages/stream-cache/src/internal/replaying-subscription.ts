@@ -14,6 +14,30 @@ import type { HistoryReader } from "./history-reader.ts";
 /** Where a subscription starts: an index, or the tail. */
 export type SubscriptionStart = number | "latest";
 
+/** What a subscription is doing, for diagnostics: see `CachingPubSub.inspect()`. */
+export interface SubscriptionState {
+  /** The next index it will deliver. */
+  nextIndex: number;
+  /** Whether its history was read (it follows the live feed). */
+  bootstrapped: boolean;
+  /** Whether it delivered its topic's terminal event. */
+  ended: boolean;
+  /** Whether it was closed (unsubscribed). */
+  closed: boolean;
+  /** Live events received and not delivered yet. */
+  pendingEvents: number;
+  /** Deliveries, fills and re-reads queued or running. */
+  queuedWork: number;
+  /** How long the work running now has run, in ms, when some runs. */
+  busyForMs: number | undefined;
+  /** Milliseconds since its last delivery, or since it started when none. */
+  idleForMs: number;
+  /** When the next re-read of history is due, in ms from now, when one is set. */
+  nextRecheckInMs: number | undefined;
+  /** Re-reads that found nothing since the last delivery. */
+  quietRechecks: number;
+}
+
 /** What a {@link ReplayingSubscription} needs. */
 export interface ReplayingSubscriptionOptions {
   topic: string;
@@ -69,6 +93,10 @@ export class ReplayingSubscription {
   #recheckDueAt = 0;
   /** When the timer set now fires, on the same clock. */
   #armedFor = 0;
+  #queuedWork = 0;
+  /** When the work running now started, on the same clock. */
+  #busySince: number | undefined;
+  #lastDeliveryAt = performance.now();
 
   constructor(options: ReplayingSubscriptionOptions) {
     this.#options = options;
@@ -104,6 +132,23 @@ export class ReplayingSubscription {
     this.#restartRechecks();
   }
 
+  /** What it is doing now, for diagnostics. */
+  state(): SubscriptionState {
+    const now = performance.now();
+    return {
+      nextIndex: this.#nextIndex,
+      bootstrapped: this.#bootstrapped,
+      ended: this.#ended,
+      closed: this.#closed,
+      pendingEvents: this.#pending.length,
+      queuedWork: this.#queuedWork,
+      busyForMs: this.#busySince === undefined ? undefined : Math.round(now - this.#busySince),
+      idleForMs: Math.round(now - this.#lastDeliveryAt),
+      nextRecheckInMs: this.#watchdog === undefined ? undefined : Math.max(0, Math.round(this.#recheckDueAt - now)),
+      quietRechecks: this.#quietRechecks,
+    };
+  }
+
   /** Takes live events from the topic feed. */
   receive(events: readonly StreamEvent[]): void {
     if (this.#closed) {
@@ -128,9 +173,19 @@ export class ReplayingSubscription {
   }
 
   #serialized(work: () => Promise<void>): Promise<void> {
-    const next = this.#work.then(work).catch((error: unknown) => {
-      this.#options.onError(`subscription to ${this.#options.topic} failed while delivering`, error);
-    });
+    this.#queuedWork++;
+    const next = this.#work
+      .then(() => {
+        this.#busySince = performance.now();
+        return work();
+      })
+      .catch((error: unknown) => {
+        this.#options.onError(`subscription to ${this.#options.topic} failed while delivering`, error);
+      })
+      .finally(() => {
+        this.#queuedWork--;
+        this.#busySince = undefined;
+      });
     this.#work = next;
     return next;
   }
@@ -253,6 +308,7 @@ export class ReplayingSubscription {
     if (this.#closed) {
       return undefined;
     }
+    this.#lastDeliveryAt = performance.now();
     this.#restartRechecks();
     try {
       const result: unknown = this.callback(event);
