@@ -36,6 +36,11 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   /** A count limit (events per run, observers, pending calls) was reached. */
   LIMIT_EXCEEDED: "LIMIT_EXCEEDED",
+  /**
+   * A call was refused because it would go past a rate limit (an agent's `functionOptions.rateLimit`):
+   * nothing of it started; the error says when to try again.
+   */
+  RATE_LIMITED: "RATE_LIMITED",
   /** The PubSub, cache or connection was closed, or stayed unreachable past its budget. */
   TRANSPORT_CLOSED: "TRANSPORT_CLOSED",
   /** The operation needs a cache shared across processes (such as Redis) and the cache is not. */

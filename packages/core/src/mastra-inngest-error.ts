@@ -82,6 +82,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   OFFSET_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   LIMIT_EXCEEDED: 429,
+  RATE_LIMITED: 429,
   TRANSPORT_CLOSED: 503,
   // The decision is taken; what failed is following the run, which a client does with observe().
   DECISION_RECORDED: 503,

@@ -1,5 +1,6 @@
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import type { CreateInngestAgentOptions, InngestAgentFunctionOptions } from "../inngest-agent-options.ts";
+import { type CallerRateLimit, durationMs, type RateLimitKey, rateLimitKeyFields } from "./caller-rate-limit.ts";
 import { packageName } from "./stream-input.ts";
 
 /**
@@ -17,19 +18,36 @@ const runDroppingOptions = ["debounce", "singleton", "idempotency", "batchEvents
 const timeStringPattern = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 
 /**
+ * The rate limit of each agent's loop options, which no longer hold it: the runtime keeps only
+ * the loop's options, and the caller finds the limit it applies from them.
+ */
+const callerRateLimits = new WeakMap<InngestAgentFunctionOptions, CallerRateLimit>();
+
+/**
+ * The `functionOptions.rateLimit` validated by {@link loopFunctionOptions} for the loop options it
+ * returned; none when the agent has no rate limit.
+ */
+export function callerRateLimitOf(loopOptions: InngestAgentFunctionOptions): CallerRateLimit | undefined {
+  return callerRateLimits.get(loopOptions);
+}
+
+/**
  * The loop function's Inngest options: `functionOptions` validated (an invalid field throws naming it
  * and the allowed form), with the thread's concurrency constraint first unless `serializeThreads`
- * is false. Inngest allows two constraints, so one of the caller's own fits beside it.
+ * is false. Inngest allows two constraints, so one of the caller's own fits beside it. `rateLimit`
+ * is left out: Inngest skips a run over the limit without telling its caller, so the caller applies
+ * it before starting the run (see {@link callerRateLimitOf}).
  */
 export function loopFunctionOptions(options: CreateInngestAgentOptions): InngestAgentFunctionOptions {
-  const functionOptions = options.functionOptions ?? {};
+  const given = options.functionOptions ?? {};
+  const { rateLimit: _rateLimit, ...functionOptions } = given;
   const fail = (field: string, expected: string, got: unknown): never => {
     throw new MastraInngestError(
       `[${packageName}] functionOptions.${field} must be ${expected}, got ${JSON.stringify(got)}`,
       { code: ErrorCode.INVALID_OPTION },
     );
   };
-  const record = functionOptions as Record<string, unknown>;
+  const record = given as Record<string, unknown>;
   for (const name of runDroppingOptions) {
     if (record[name] !== undefined) {
       throw new MastraInngestError(
@@ -85,11 +103,33 @@ export function loopFunctionOptions(options: CreateInngestAgentOptions): Inngest
     }
     text("throttle.key", throttle.key);
   }
+  let callerRateLimit: CallerRateLimit | undefined;
   if (record.rateLimit !== undefined) {
     const rateLimit = object("rateLimit", record.rateLimit);
     integer("rateLimit.limit", rateLimit.limit, 1);
     duration("rateLimit.period", rateLimit.period, false);
-    text("rateLimit.key", rateLimit.key);
+    const periodMs = durationMs(rateLimit.period as string);
+    // Inngest's bounds for a rate limit's period, kept so a limit means what it meant there.
+    if (periodMs < 1000 || periodMs > 86_400_000) {
+      fail("rateLimit.period", 'a time string from "1s" to "24h"', rateLimit.period);
+    }
+    if (rateLimit.key !== undefined && !Object.hasOwn(rateLimitKeyFields, rateLimit.key as string)) {
+      fail(
+        "rateLimit.key",
+        `absent (one limit for the agent) or one of ${Object.keys(rateLimitKeyFields)
+          .map((key) => `"${key}"`)
+          .join(
+            ", ",
+          )} (the caller applies the limit before the run starts, so it counts per memory resource or thread, not per any expression)`,
+        rateLimit.key,
+      );
+    }
+    callerRateLimit = {
+      limit: rateLimit.limit as number,
+      period: rateLimit.period as string,
+      periodMs,
+      ...(rateLimit.key === undefined ? {} : { key: rateLimit.key as RateLimitKey }),
+    };
   }
   if (record.priority !== undefined) {
     text("priority.run", object("priority", record.priority).run);
@@ -100,8 +140,15 @@ export function loopFunctionOptions(options: CreateInngestAgentOptions): Inngest
     duration("timeouts.finish", timeouts.finish);
   }
 
+  const withRateLimit = (loopOptions: InngestAgentFunctionOptions): InngestAgentFunctionOptions => {
+    if (callerRateLimit !== undefined) {
+      callerRateLimits.set(loopOptions, callerRateLimit);
+    }
+    return loopOptions;
+  };
   if (options.serializeThreads === false) {
-    return functionOptions;
+    // Left as given unless the rate limit has to come out.
+    return withRateLimit(callerRateLimit === undefined ? given : functionOptions);
   }
   if (own.length > 1) {
     fail(
@@ -111,5 +158,8 @@ export function loopFunctionOptions(options: CreateInngestAgentOptions): Inngest
     );
   }
   const thread = { limit: 1, key: threadConcurrencyKey, scope: "env" as const };
-  return { ...functionOptions, concurrency: [thread, ...own] as InngestAgentFunctionOptions["concurrency"] };
+  return withRateLimit({
+    ...functionOptions,
+    concurrency: [thread, ...own] as InngestAgentFunctionOptions["concurrency"],
+  });
 }

@@ -7,7 +7,9 @@ import { abortRun } from "./abort-run.ts";
 import { runEventName } from "./agent-events.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { callerOnlyOptions } from "./caller-only-options.ts";
+import { admitCall } from "./caller-rate-limit.ts";
 import { type PreparedRun, preparedOutputOptions, prepareRun, registerCallerRun } from "./core-durable/index.ts";
+import { callerRateLimitOf } from "./loop-flow-control.ts";
 import { openRunStream, toStreamResult } from "./open-run-stream.ts";
 import { claimRun } from "./run-claim.ts";
 import type { RunOutput } from "./run-output.ts";
@@ -65,13 +67,21 @@ function outputOptionsOf<OUTPUT>(options: InngestAgentStreamOptions<OUTPUT>): Re
   );
 }
 
-/** Starts one durable run and streams it: `stream()` without `untilIdle`, and each run of the idle loop. */
+/**
+ * Starts one durable run and streams it: `stream()` without `untilIdle`, and each run of the idle
+ * loop. A call over the agent's `functionOptions.rateLimit` throws `RATE_LIMITED` before anything
+ * of the run exists (claim, lane entry, saved message, subscription, event).
+ */
 export async function startRun<OUTPUT>(
   runtime: AgentRuntime,
   messages: MessageListInput,
   options: InngestAgentStreamOptions<OUTPUT>,
 ): Promise<InngestAgentStreamResult<OUTPUT>> {
   const runId = runIdOf(options);
+  const rateLimit = callerRateLimitOf(runtime.functionOptions);
+  if (rateLimit !== undefined) {
+    await admitCall(runtime, rateLimit, options);
+  }
   const claimId = await claimRun(runtime, runId, options);
   const { callerRuns } = runtime;
   let ended = false;
