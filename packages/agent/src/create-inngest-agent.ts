@@ -14,6 +14,7 @@ import type {
 import { runEventName } from "./internal/agent-events.ts";
 import { forwardToAgent } from "./internal/agent-proxy.ts";
 import { AgentRuntime } from "./internal/agent-runtime.ts";
+import { createCancelledRunFunction } from "./internal/cancelled-run-function.ts";
 import { runUntilIdle, type StartRun } from "./internal/core-durable/index.ts";
 import { guardedPubSub } from "./internal/guarded-pubsub.ts";
 import { type LoopAgentMembers, loopAgentMembers } from "./internal/loop-agent-members.ts";
@@ -124,8 +125,8 @@ export function createInngestAgent<TAgent extends AnyAgent>(
         )
       ).output.getFullOutput(),
     getInngestFunctions() {
-      functions ??= [
-        createLoopFunction({
+      if (functions === undefined) {
+        const context = {
           agentId: id,
           inngest,
           pubsub: () => runtime.pubsub(),
@@ -135,8 +136,9 @@ export function createInngestAgent<TAgent extends AnyAgent>(
           functionOptions: runtime.functionOptions,
           waitTimeoutMs: runtime.waitTimeoutMs,
           callerRuns: runtime.callerRuns,
-        }),
-      ];
+        };
+        functions = [createLoopFunction(context), createCancelledRunFunction(context)];
+      }
       return functions;
     },
     // Mastra registers durable agents through these (Mastra.addAgent's durable branch).

@@ -21,3 +21,8 @@ export function loopFunctionId(agentId: string): string {
 export function resumeEventName(agentId: string): string {
   return `mastra-inngest/agent.${assertValidId("agentId", agentId, packageName)}.resume`;
 }
+
+/** The Inngest function id of the handler that ends an agent's runs Inngest cancelled. */
+export function cancelledRunsFunctionId(agentId: string): string {
+  return `agent-${assertValidId("agentId", agentId, packageName)}-cancelled`;
+}

@@ -1,5 +1,5 @@
-import type { PubSub } from "@mastra/core/events";
 import type { Mastra } from "@mastra/core/mastra";
+import type { CachingPubSub } from "@mastra/inngest-stream-cache";
 import type { Inngest } from "inngest";
 import type { InngestAgentFunctionOptions } from "../inngest-agent-options.ts";
 import type { CallerRuns } from "./caller-runs.ts";
@@ -12,7 +12,7 @@ export interface LoopContext {
   agentId: string;
   inngest: Inngest.Any;
   /** The run's PubSub (the stream cache over the transport). */
-  pubsub(): PubSub;
+  pubsub(): CachingPubSub;
   /** The Mastra instance the agent is registered with, for cross-process rebuilds. */
   mastra(): Mastra | undefined;
   records: RunRecords;
