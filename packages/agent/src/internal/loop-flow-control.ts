@@ -114,13 +114,13 @@ export function loopFunctionOptions(options: CreateInngestAgentOptions): Inngest
       fail("rateLimit.period", 'a time string from "1s" to "24h"', rateLimit.period);
     }
     if (rateLimit.key !== undefined && !Object.hasOwn(rateLimitKeyFields, rateLimit.key as string)) {
+      const allowed = Object.keys(rateLimitKeyFields)
+        .map((key) => `"${key}"`)
+        .join(", ");
+      // The caller applies the limit before the run starts, so it cannot evaluate any expression.
       fail(
         "rateLimit.key",
-        `absent (one limit for the agent) or one of ${Object.keys(rateLimitKeyFields)
-          .map((key) => `"${key}"`)
-          .join(
-            ", ",
-          )} (the caller applies the limit before the run starts, so it counts per memory resource or thread, not per any expression)`,
+        `absent (one limit for the agent) or one of ${allowed} (the memory resource or thread, which the caller knows before the run starts)`,
         rateLimit.key,
       );
     }
