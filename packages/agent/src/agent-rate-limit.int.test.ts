@@ -139,6 +139,14 @@ describe("an agent rate limited per user, across callers sharing Redis", () => {
     expect(first.pubsub.inspect(streamTopic(refusedRunId))).toEqual([]);
     expect(world.engine.events().some((event) => JSON.stringify(event).includes(refusedRunId))).toBe(false);
 
+    // prepare() counts as stream() does: a prepared run is one to be sent.
+    const preparing = await second.prepare("Three again", { memory: { thread: refusedThread, resource: "ann" } }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(MastraInngestError.isInstance(preparing, ErrorCode.RATE_LIMITED)).toBe(true);
+    expect(await memory.getThreadById({ threadId: refusedThread })).toBeNull();
+
     const bob = await second.stream("Four", { memory: { thread: "bob-1", resource: "bob" } });
     expect(await Promise.all([...admitted, bob].map((result) => result.output.text))).toEqual([
       "Done.",

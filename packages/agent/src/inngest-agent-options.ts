@@ -68,8 +68,10 @@ export interface CreateInngestAgentOptions<TAgent extends AnyAgent = AnyAgent> {
   mastra?: Mastra;
   /**
    * Inngest options of the loop function: `retries` (default 3), `concurrency` (with `key`),
-   * `throttle`, `rateLimit`, `priority`, `timeouts`; validated when the agent is created.
-   * `debounce`, `singleton` and `idempotency` are refused: they drop runs whose caller waits.
+   * `throttle`, `priority`, `timeouts` (a cancelled run ends as aborted); validated when the agent
+   * is created. `rateLimit` is applied by the caller (`RATE_LIMITED` at once, never a skipped run).
+   * `debounce`, `singleton`, `idempotency` and `batchEvents` are refused: they drop or merge runs
+   * whose caller waits. See docs/flow-control.md.
    * @default { retries: 3 }
    */
   functionOptions?: InngestAgentFunctionOptions;
