@@ -1,0 +1,106 @@
+import { Mastra } from "@mastra/core/mastra";
+import { RedisPubSub } from "@mastra/inngest-pubsub-redis";
+import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
+import { type RedisServer, startRedis } from "@mastra/inngest-testing";
+import { DroppingPubSub, silentLogger } from "@mastra/inngest-testing/helpers";
+import { Inngest } from "inngest";
+import Redis from "ioredis";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createInngestAgent } from "./create-inngest-agent.ts";
+import type { InngestAgent } from "./inngest-agent-types.ts";
+import { bank } from "./test/bank-agent.ts";
+import { startTestWorld, type TestWorld } from "./test/test-world.ts";
+
+// The stream of a resume() loses its live feed in the middle of the run: the Redis connection that
+// carries its subscription is killed, or every live delivery after the tool's result is lost. What
+// follows reaches it from the history, and the stream ends as the run did.
+
+let world: TestWorld;
+let redis: RedisServer;
+let agent: InngestAgent;
+let cache: RedisStreamCache;
+let admin: Redis;
+let dropping: DroppingPubSub;
+let dropAfterToolResult = false;
+let toolResultSeen = false;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  world = await startTestWorld();
+  const inngest = new Inngest({
+    id: "resume-subscriber-cut",
+    isDev: true,
+    baseUrl: world.engine.url,
+    logger: silentLogger,
+  });
+  cache = new RedisStreamCache({ url: redis.url });
+  dropping = new DroppingPubSub(
+    new RedisPubSub({ url: redis.url, logger: silentLogger }),
+    () => dropAfterToolResult && toolResultSeen,
+  );
+  agent = createInngestAgent({ agent: bank(), inngest, cache, pubsub: dropping });
+  new Mastra({ agents: { bank: agent }, logger: false });
+  await world.serve(inngest, agent.getInngestFunctions());
+  admin = new Redis(redis.url);
+});
+
+afterAll(async () => {
+  admin?.disconnect();
+  await agent?.pubsub.close();
+  await cache?.close();
+  await world?.close();
+  await redis?.stop();
+});
+
+it("a resume() stream whose subscriber connection is killed at the tool's result still ends with the answer", async () => {
+  for (let round = 0; round < 4; round++) {
+    const started = await agent.stream("Send 5", { memory: { thread: `kill-${round}`, resource: "ada" } });
+    expect(await started.output.finishReason).toBe("suspended");
+    let killed = 0;
+    const resumed = await agent.resume(
+      started.runId,
+      { approved: true },
+      {
+        resourceId: "ada",
+        onChunk: async (chunk) => {
+          if (chunk.type === "tool-result") {
+            killed = Number(await admin.call("CLIENT", "KILL", "TYPE", "pubsub"));
+          }
+        },
+      },
+    );
+    expect(await resumed.output.text).toBe("Done.");
+    expect(await resumed.output.finishReason).toBe("stop");
+    expect(killed).toBeGreaterThan(0);
+  }
+});
+
+it("a resume() stream that receives nothing live after the tool's result reads the rest from history", async () => {
+  const started = await agent.stream("Send 5", { memory: { thread: "dropped", resource: "ada" } });
+  expect(await started.output.finishReason).toBe("suspended");
+  const droppedBefore = dropping.dropped.length;
+  dropAfterToolResult = true;
+  const types: string[] = [];
+  try {
+    const resumed = await agent.resume(
+      started.runId,
+      { approved: true },
+      {
+        resourceId: "ada",
+        onChunk: (chunk) => {
+          types.push(chunk.type);
+          if (chunk.type === "tool-result") {
+            toolResultSeen = true;
+          }
+        },
+      },
+    );
+    expect(await resumed.output.text).toBe("Done.");
+  } finally {
+    dropAfterToolResult = false;
+    toolResultSeen = false;
+  }
+  // The fault happened: the run's end was published after the tool's result and never arrived live.
+  expect(dropping.dropped.length).toBeGreaterThan(droppedBefore);
+  expect(types).toContain("text-delta");
+});
