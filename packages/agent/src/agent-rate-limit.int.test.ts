@@ -1,20 +1,17 @@
 import { Agent } from "@mastra/core/agent";
-import { Mastra } from "@mastra/core/mastra";
 import { InMemoryStore } from "@mastra/core/storage";
 import { ErrorCode, MastraInngestError, streamTopic } from "@mastra/inngest-core";
-import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
-import { type RedisServer, startRedis } from "@mastra/inngest-testing";
-import { silentLogger } from "@mastra/inngest-testing/helpers";
+import type { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
 import { Memory } from "@mastra/memory";
-import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInngestAgent } from "./create-inngest-agent.ts";
+import type { InngestAgent } from "./inngest-agent-types.ts";
 import { loopFunctionId } from "./internal/agent-events.ts";
 import { type RateLimitedDetails, rateLimitWindow } from "./internal/caller-rate-limit.ts";
 import { threadLaneKey } from "./internal/thread-lane.ts";
+import { type RedisCallers, startRedisCallers } from "./test/redis-callers.ts";
 import { readRunRecord } from "./test/run-record-reads.ts";
-import { startTestWorld, type TestWorld } from "./test/test-world.ts";
+import type { TestWorld } from "./test/test-world.ts";
 
 const periodMs = 3000;
 
@@ -31,62 +28,39 @@ async function atWindowStart(): Promise<void> {
  * left, where Inngest would have accepted its event and silently never started the run.
  */
 describe("an agent rate limited per user, across callers sharing Redis", () => {
+  let setup: RedisCallers;
   let world: TestWorld;
-  let redis: RedisServer;
+  let callers: InngestAgent[];
+  let caches: RedisStreamCache[];
   let memory: Memory;
-  const caches: RedisStreamCache[] = [];
-  const callers: ReturnType<typeof createInngestAgent>[] = [];
   const registrations: unknown[] = [];
 
   beforeAll(async () => {
-    redis = await startRedis();
-    world = await startTestWorld();
     memory = new Memory({ storage: new InMemoryStore() as never });
-    for (const name of ["a", "b"]) {
-      const inngest = new Inngest({
-        id: "rate-limit",
-        isDev: true,
-        baseUrl: world.engine.url,
-        logger: silentLogger,
-        // What the app syncs: the loop function's configuration as the engine receives it.
-        fetch: async (input: string | URL | Request, init?: RequestInit) => {
-          if (String(input instanceof Request ? input.url : input).includes("/fn/register")) {
-            registrations.push(JSON.parse(String(init?.body)));
-          }
-          return fetch(input, init);
-        },
-      });
-      const cache = new RedisStreamCache({ url: redis.url, keyPrefix: "rate-limit" });
-      caches.push(cache);
-      const durable = createInngestAgent({
-        agent: new Agent({
+    setup = await startRedisCallers({
+      appId: "rate-limit",
+      agent: () =>
+        new Agent({
           id: "limited",
           name: "Limited",
           instructions: "-",
           model: scriptedModel([textTurn("Done.")]) as never,
           memory,
         }),
-        inngest,
-        cache,
-        functionOptions: { rateLimit: { limit: 2, period: "3s", key: "event.data.state.resourceId" } },
-      });
-      new Mastra({ agents: { limited: durable as never }, storage: new InMemoryStore() as never, logger: false });
-      callers.push(durable);
-      if (name === "a") {
-        await world.serve(inngest, durable.getInngestFunctions());
-      }
-    }
+      agentOptions: { functionOptions: { rateLimit: { limit: 2, period: "3s", key: "event.data.state.resourceId" } } },
+      // What the app syncs: the loop function's configuration as the engine receives it.
+      fetch: async (input: string | URL | Request, init?: RequestInit) => {
+        if (String(input instanceof Request ? input.url : input).includes("/fn/register")) {
+          registrations.push(JSON.parse(String(init?.body)));
+        }
+        return fetch(input, init);
+      },
+    });
+    ({ world, callers, caches } = setup);
   });
 
   afterAll(async () => {
-    for (const caller of callers) {
-      await caller.pubsub.close();
-    }
-    for (const cache of caches) {
-      await cache.close();
-    }
-    await world?.close();
-    await redis?.kill();
+    await setup?.close();
   });
 
   it("syncs the loop function without rateLimit, so Inngest never skips a run", () => {
@@ -98,7 +72,7 @@ describe("an agent rate limited per user, across callers sharing Redis", () => {
   });
 
   it("refuses the third call of one user in a window with RATE_LIMITED, admits another user, and admits again after the window", async () => {
-    const [first, second] = callers as [ReturnType<typeof createInngestAgent>, ReturnType<typeof createInngestAgent>];
+    const [first, second] = callers as [InngestAgent, InngestAgent];
     const skippedBefore = world.engine.counters().runsSkipped;
     await atWindowStart();
     const admitted = await Promise.all([

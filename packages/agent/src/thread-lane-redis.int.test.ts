@@ -1,15 +1,10 @@
 import { Agent } from "@mastra/core/agent";
-import { Mastra } from "@mastra/core/mastra";
 import { InMemoryStore } from "@mastra/core/storage";
-import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
-import { type RedisServer, startRedis } from "@mastra/inngest-testing";
-import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { scriptedModel, textTurn } from "@mastra/inngest-testing/model";
 import { Memory } from "@mastra/memory";
-import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInngestAgent } from "./create-inngest-agent.ts";
-import { startTestWorld, type TestWorld } from "./test/test-world.ts";
+import type { InngestAgent } from "./inngest-agent-types.ts";
+import { type RedisCallers, startRedisCallers } from "./test/redis-callers.ts";
 
 /**
  * The thread's lane across callers that share nothing but Redis: two agent instances (as in two
@@ -17,22 +12,16 @@ import { startTestWorld, type TestWorld } from "./test/test-world.ts";
  * @see issue 22
  */
 describe("the thread lane on Redis, between two callers", () => {
-  let world: TestWorld;
-  let redis: RedisServer;
-  const caches: RedisStreamCache[] = [];
-  const callers: ReturnType<typeof createInngestAgent>[] = [];
+  let setup: RedisCallers;
+  let callers: InngestAgent[];
   let memory: Memory;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    world = await startTestWorld();
     memory = new Memory({ storage: new InMemoryStore() as never, options: { lastMessages: 20 } });
-    for (const name of ["a", "b"]) {
-      const inngest = new Inngest({ id: "lane-redis", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
-      const cache = new RedisStreamCache({ url: redis.url, keyPrefix: "lane-redis" });
-      caches.push(cache);
-      const durable = createInngestAgent({
-        agent: new Agent({
+    setup = await startRedisCallers({
+      appId: "lane-redis",
+      agent: () =>
+        new Agent({
           id: "laned",
           name: "Laned",
           instructions: "-",
@@ -41,26 +30,12 @@ describe("the thread lane on Redis, between two callers", () => {
           }) as never,
           memory,
         }),
-        inngest,
-        cache,
-      });
-      new Mastra({ agents: { laned: durable as never }, storage: new InMemoryStore() as never, logger: false });
-      callers.push(durable);
-      if (name === "a") {
-        await world.serve(inngest, durable.getInngestFunctions());
-      }
-    }
+    });
+    ({ callers } = setup);
   });
 
   afterAll(async () => {
-    for (const caller of callers) {
-      await caller.pubsub.close();
-    }
-    for (const cache of caches) {
-      await cache.close();
-    }
-    await world?.close();
-    await redis?.kill();
+    await setup?.close();
   });
 
   it("serializes two callers' runs on one thread: one waits, memory has two whole turns", async () => {
