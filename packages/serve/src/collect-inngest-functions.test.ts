@@ -39,7 +39,7 @@ function inngestWorkflow(id: string, functions: InngestFunction.Any[]) {
 }
 
 describe("collectInngestFunctions", () => {
-  it("collects the function of an agent from the Mastra config and of one added later with addAgent()", () => {
+  it("collects the functions of an agent from the Mastra config and of one added later with addAgent()", () => {
     const inConfig = durableAgent("in-config");
     const added = durableAgent("added");
     const mastra = new Mastra({ agents: { inConfig: inConfig as never }, logger: false });
@@ -48,8 +48,13 @@ describe("collectInngestFunctions", () => {
     const functions = collectInngestFunctions({ mastra });
 
     expect(functions).toEqual([...inConfig.getInngestFunctions(), ...added.getInngestFunctions()]);
-    expect(functions).toHaveLength(2);
-    expect((functions as InngestFunction.Any[]).map((fn) => fn.id())).toEqual(["agent-in-config", "agent-added"]);
+    // Each agent's loop and the handler of its runs Inngest cancels.
+    expect((functions as InngestFunction.Any[]).map((fn) => fn.id())).toEqual([
+      "agent-in-config",
+      "agent-in-config-cancelled",
+      "agent-added",
+      "agent-added-cancelled",
+    ]);
   });
 
   it("skips agents that are not durable", () => {
@@ -60,13 +65,13 @@ describe("collectInngestFunctions", () => {
 
   it("appends the user's functions and lists every function once, at its first place", () => {
     const agent = durableAgent("dedupe");
-    const [loop] = agent.getInngestFunctions();
+    const [loop, cancelled] = agent.getInngestFunctions();
     const report = userFunction("report");
     const mastra = new Mastra({ agents: { agent: agent as never }, logger: false });
 
     const functions = collectInngestFunctions({ mastra, functions: [report, loop as InngestFunction.Any, report] });
 
-    expect(functions).toEqual([loop, report]);
+    expect(functions).toEqual([loop, cancelled, report]);
   });
 
   it("collects the functions of registered workflows that have getFunctions()", () => {
