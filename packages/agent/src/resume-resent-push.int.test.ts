@@ -17,16 +17,23 @@ import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 // said DUPLICATE_RESUME for a decision that was its own and that the run applied, and the caller,
 // told the call was decided by someone else, never followed the run.
 
-/** A cache whose next decision push runs twice, as a push resent after a lost reply does. */
+// The same holds for the push that claims a run id in stream(): found by the fault suite (seed
+// 20261206 on 45ee329), where a start got RUN_IN_USE for its own claim.
+
+/** A cache whose next decision (or claim) push runs twice, as a push resent after a lost reply does. */
 class ResendingCache extends RedisStreamCache {
   resendNextDecision = false;
+  resendNextClaim = false;
   resent = 0;
 
   override async listPushIndexed(listKey: string, counterKey: string, value: Record<string, unknown>): Promise<number> {
-    if (!this.resendNextDecision || !listKey.includes(":decision")) {
+    const decision = this.resendNextDecision && listKey.includes(":decision");
+    const claim = this.resendNextClaim && listKey.endsWith(":claimants");
+    if (!decision && !claim) {
       return super.listPushIndexed(listKey, counterKey, value);
     }
     this.resendNextDecision = false;
+    this.resendNextClaim = false;
     await super.listPushIndexed(listKey, counterKey, value);
     this.resent++;
     return super.listPushIndexed(listKey, counterKey, value);
@@ -89,4 +96,16 @@ it("a second resume() of a decided call is still refused", async () => {
   if (winner?.status === "fulfilled") {
     expect(await winner.value.output.finishReason).toBe("stop");
   }
+});
+
+it("a stream() whose push of the run's claim was sent twice starts its run, and the run id stays taken", async () => {
+  cache.resendNextClaim = true;
+  const resentBefore = cache.resent;
+  const started = await agent.stream("Send 5", { runId: "claim-resent", memory: { thread: "claim", resource: "ada" } });
+  expect(cache.resent).toBe(resentBefore + 1);
+  expect(await started.output.finishReason).toBe("suspended");
+  const again = await agent
+    .stream("Send 5", { runId: "claim-resent", memory: { thread: "claim", resource: "ada" } })
+    .catch((error: unknown) => error);
+  expect(MastraInngestError.isInstance(again, ErrorCode.RUN_IN_USE)).toBe(true);
 });

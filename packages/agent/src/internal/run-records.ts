@@ -42,16 +42,19 @@ export class RunRecords {
   /**
    * Claims a run id for a new run, with its claimant (owner and claim id) in the same atomic push:
    * the first caller gets true, every later one false, so two `stream()` or `prepare()` calls can
-   * never start the same run, and no failure can leave a claimed run without its owner.
+   * never start the same run, and no failure can leave a claimed run without its owner. A push the
+   * client sent again after a lost reply comes back with a later index although this claim is the
+   * first: the first claimant's `claimId` tells.
    */
   async claim(runId: string, claimant: RunClaimant): Promise<boolean> {
     const keys = this.#layout.run(runId);
     const index = await this.#cache().listPushIndexed(keys.claimants, keys.claim, { ...claimant });
-    if (index === 0) {
+    const won = index === 0 || (await this.readClaimant(runId))?.claimId === claimant.claimId;
+    if (won) {
       // Written with the cache's default TTL; kept as long as the record of a running run.
       await this.#keep(runId, "running");
     }
-    return index === 0;
+    return won;
   }
 
   /**
