@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent, InngestAgentStreamResult } from "./inngest-agent-types.ts";
 import { bank } from "./test/bank-agent.ts";
-import { untilRunStatus } from "./test/run-record-reads.ts";
+import { readRunRecord, untilRunStatus } from "./test/run-record-reads.ts";
 import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 // Inngest cancels a run past `timeouts.start` or `timeouts.finish`, or from its dashboard or REST
@@ -141,5 +141,38 @@ describe("a run Inngest cancels ends as aborted", () => {
     const history = await histories.getHistory(streamTopic(result.runId));
     expect(history.filter((event) => event.type === "abort")).toHaveLength(1);
     expect((await untilRunStatus(cache, result.runId, "aborted")).status).toBe("aborted");
+  }, 20_000);
+
+  it("a run deleted after its abort stays deleted when its cancellation is handled again", async () => {
+    const agent = await serveAgent(slow("slow-delete"), {});
+    const result = await agent.stream("Count", { memory: { thread: "delete-1", resource: "ada" } });
+    const reading = chunkTypes(result);
+    await until(() => world.engine.runs().some((run) => run.functionId === "cancelled-runs-agent-slow-delete"));
+    await result.abort();
+    await reading;
+    const handlerRuns = () =>
+      world.engine
+        .runs()
+        .filter((run) => run.functionId === "cancelled-runs-agent-slow-delete-cancelled" && run.status === "Completed");
+    await until(() => handlerRuns().length === 1);
+    await agent.deleteRun(result.runId, { resourceId: "ada" });
+    // Inngest's event again, as a late or repeated delivery would bring it.
+    const cancelled = world.engine
+      .events()
+      .find(
+        (event) =>
+          event.name === "inngest/function.cancelled" &&
+          (event.data as { event?: { data?: { runId?: string } } }).event?.data?.runId === result.runId,
+      );
+    expect(cancelled).toBeDefined();
+    await fetch(`${world.engine.url}/e/test`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: cancelled?.name, data: cancelled?.data }),
+    });
+    await until(() => handlerRuns().length === 2);
+    expect(await readRunRecord(cache, result.runId)).toBeUndefined();
+    const observed = await agent.observe(result.runId, { resourceId: "ada" }).catch((error: unknown) => error);
+    expect(MastraInngestError.isInstance(observed, ErrorCode.RUN_NOT_FOUND)).toBe(true);
   }, 20_000);
 });

@@ -35,9 +35,10 @@ export function createCancelledRunFunction(context: LoopContext): InngestFunctio
       }
       const runId = input.runId;
       await step.run("end-cancelled-run", async () => {
-        // An input of another claim (refused at its first step) is not this run's to end.
+        // A run deleted meanwhile (`deleteRun()` after `abort()`) stays deleted: nothing of it is
+        // written again. An input of another claim (refused at its first step) is not this run's.
         const claimant = await context.records.readClaimant(runId);
-        if (claimant !== undefined && claimant.claimId !== input.claimId) {
+        if (claimant === undefined || (input.claimId !== undefined && claimant.claimId !== input.claimId)) {
           return;
         }
         // A run that ended (or that abort() already ended) stays as it ended.
