@@ -44,7 +44,10 @@ afterAll(async () => {
   await app?.stop();
   await engine?.close();
   await redis?.stop();
-  rmSync(pageDirectory, { recursive: true, force: true });
+  // Unset when the suite failed before making it (no Chromium).
+  if (pageDirectory !== undefined) {
+    rmSync(pageDirectory, { recursive: true, force: true });
+  }
 });
 
 /** Whether every text shown on the way is the start of the answer: nothing shown twice, nothing out of order. */
