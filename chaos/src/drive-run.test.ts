@@ -55,7 +55,8 @@ const quietObservers = {
 
 function contextWith(agent: Partial<ChaosCaller["agent"]>, runId: string, runBoundMs: number): RunContext {
   return {
-    caller: { agent } as ChaosCaller,
+    // The caller's transport, read for the report of a stream still open at the deadline.
+    caller: { agent: { pubsub: { inspect: () => [] }, ...agent } } as unknown as ChaosCaller,
     observers: quietObservers,
     engine: engineWith(runId),
     faults: new FaultLog(),
@@ -90,6 +91,8 @@ describe("driveRun", () => {
     const result = await driving;
     expect(result.callerTypes).toEqual(["start", "tool-call-approval"]);
     expect(result.callerEnded).toBe(false);
+    // Its subscriptions as they were when the stream was cut at the deadline.
+    expect(result.callerSubscriptions).toBe("[]");
     expect(result.endedAt).toBeUndefined();
     expect(result.resumes[0]).toContain("resume(call_0_0) did not settle");
     expect(result.waits).toEqual([]);

@@ -178,7 +178,12 @@ async function driveStarted(
       ).getReader();
       const stopReading = setTimeout(
         () => {
-          result.callerSubscriptions = JSON.stringify(context.caller.agent.pubsub.inspect(streamTopic(plan.runId)));
+          try {
+            result.callerSubscriptions = JSON.stringify(context.caller.agent.pubsub.inspect(streamTopic(plan.runId)));
+          } catch (error) {
+            // A diagnostic: it must never stop the driver from cutting the stream.
+            result.callerSubscriptions = `unreadable: ${String(error)}`;
+          }
           void reader.cancel().catch(() => {});
         },
         Math.max(0, deadline - Date.now()),
