@@ -113,6 +113,15 @@ describe("an agent rate limited per user, across callers sharing Redis", () => {
     expect(first.pubsub.inspect(streamTopic(refusedRunId))).toEqual([]);
     expect(world.engine.events().some((event) => JSON.stringify(event).includes(refusedRunId))).toBe(false);
 
+    // streamUntilIdle() starts its first run as stream() does: refused the same way.
+    const idle = await first
+      .streamUntilIdle("Three in a loop", { memory: { thread: refusedThread, resource: "ann" } })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(MastraInngestError.isInstance(idle, ErrorCode.RATE_LIMITED)).toBe(true);
+
     // prepare() counts as stream() does: a prepared run is one to be sent.
     const preparing = await second.prepare("Three again", { memory: { thread: refusedThread, resource: "ann" } }).then(
       () => undefined,
@@ -132,5 +141,6 @@ describe("an agent rate limited per user, across callers sharing Redis", () => {
     const later = await second.stream("Five", { memory: { thread: refusedThread, resource: "ann" } });
     expect(await later.output.text).toBe("Done.");
     expect(world.engine.counters().runsSkipped - skippedBefore).toBe(0);
-  });
+    // Up to a window to align on, the calls, then up to a window to wait out: more than vitest's 5 s.
+  }, 20_000);
 });

@@ -73,7 +73,7 @@ it("a resume() stream whose subscriber connection is killed at the tool's result
     expect(await resumed.output.finishReason).toBe("stop");
     expect(killed).toBeGreaterThan(0);
   }
-});
+}, 30_000);
 
 it("a resume() stream that receives nothing live after the tool's result reads the rest from history", async () => {
   const started = await agent.stream("Send 5", { memory: { thread: "dropped", resource: "ada" } });
@@ -103,4 +103,4 @@ it("a resume() stream that receives nothing live after the tool's result reads t
   // The fault happened: the run's end was published after the tool's result and never arrived live.
   expect(dropping.dropped.length).toBeGreaterThan(droppedBefore);
   expect(types).toContain("text-delta");
-});
+}, 20_000);
