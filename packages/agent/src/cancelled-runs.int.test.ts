@@ -54,6 +54,23 @@ async function chunkTypes(result: InngestAgentStreamResult<unknown>): Promise<st
   return types;
 }
 
+/** A slow agent's run that its caller aborted once the engine ran it, and its stream's chunk types. */
+async function abortedSlowRun(id: string) {
+  const agent = await serveAgent(slow(id), {});
+  const result = await agent.stream("Count", { memory: { thread: `${id}-1`, resource: "ada" } });
+  const reading = chunkTypes(result);
+  await until(() => world.engine.runs().some((run) => run.functionId === `cancelled-runs-agent-${id}`));
+  await result.abort();
+  return { agent, result, types: await reading };
+}
+
+/** How many runs of the agent's cancellation handler completed. */
+function handledCancellations(id: string): number {
+  return world.engine
+    .runs()
+    .filter((run) => run.functionId === `cancelled-runs-agent-${id}-cancelled` && run.status === "Completed").length;
+}
+
 beforeAll(async () => {
   redis = await startRedis();
   world = await startTestWorld("checkpoint", 1);
@@ -126,35 +143,17 @@ describe("a run Inngest cancels ends as aborted", () => {
   }, 30_000);
 
   it("abort() and the cancellation handler end a run once: one abort event in its history", async () => {
-    const agent = await serveAgent(slow("slow-abort"), {});
-    const result = await agent.stream("Count", { memory: { thread: "abort-1", resource: "ada" } });
-    const reading = chunkTypes(result);
-    await until(() => world.engine.runs().some((run) => run.functionId === "cancelled-runs-agent-slow-abort"));
-    await result.abort();
-    expect((await reading).slice(-2)).toEqual(["abort", "finish"]);
-    const handled = await until(() =>
-      world.engine
-        .runs()
-        .find((run) => run.functionId === "cancelled-runs-agent-slow-abort-cancelled" && run.status === "Completed"),
-    );
-    expect(handled).toBeDefined();
+    const { result, types } = await abortedSlowRun("slow-abort");
+    expect(types.slice(-2)).toEqual(["abort", "finish"]);
+    await until(() => handledCancellations("slow-abort") === 1);
     const history = await histories.getHistory(streamTopic(result.runId));
     expect(history.filter((event) => event.type === "abort")).toHaveLength(1);
     expect((await untilRunStatus(cache, result.runId, "aborted")).status).toBe("aborted");
   }, 20_000);
 
   it("a run deleted after its abort stays deleted when its cancellation is handled again", async () => {
-    const agent = await serveAgent(slow("slow-delete"), {});
-    const result = await agent.stream("Count", { memory: { thread: "delete-1", resource: "ada" } });
-    const reading = chunkTypes(result);
-    await until(() => world.engine.runs().some((run) => run.functionId === "cancelled-runs-agent-slow-delete"));
-    await result.abort();
-    await reading;
-    const handlerRuns = () =>
-      world.engine
-        .runs()
-        .filter((run) => run.functionId === "cancelled-runs-agent-slow-delete-cancelled" && run.status === "Completed");
-    await until(() => handlerRuns().length === 1);
+    const { agent, result } = await abortedSlowRun("slow-delete");
+    await until(() => handledCancellations("slow-delete") === 1);
     await agent.deleteRun(result.runId, { resourceId: "ada" });
     // Inngest's event again, as a late or repeated delivery would bring it.
     const cancelled = world.engine
@@ -170,7 +169,7 @@ describe("a run Inngest cancels ends as aborted", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ name: cancelled?.name, data: cancelled?.data }),
     });
-    await until(() => handlerRuns().length === 2);
+    await until(() => handledCancellations("slow-delete") === 2);
     expect(await readRunRecord(cache, result.runId)).toBeUndefined();
     const observed = await agent.observe(result.runId, { resourceId: "ada" }).catch((error: unknown) => error);
     expect(MastraInngestError.isInstance(observed, ErrorCode.RUN_NOT_FOUND)).toBe(true);

@@ -1,15 +1,16 @@
 import { Mastra } from "@mastra/core/mastra";
 import type { RunRecord } from "@mastra/inngest-core";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
-import { type RedisServer, startRedis } from "@mastra/inngest-testing";
+import type { RedisServer } from "@mastra/inngest-testing";
 import { silentLogger } from "@mastra/inngest-testing/helpers";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent, InngestAgentStreamResult } from "./inngest-agent-types.ts";
 import { bank } from "./test/bank-agent.ts";
+import { type BankOnRedis, startBankOnRedis } from "./test/bank-on-redis.ts";
 import { readRunRecord, untilRunStatus } from "./test/run-record-reads.ts";
-import { startTestWorld, type TestWorld } from "./test/test-world.ts";
+import type { TestWorld } from "./test/test-world.ts";
 
 // The resume event that arrives after the run's check for decisions and before its wait began:
 // Inngest matches only events that arrive once a wait is registered, so the wait misses it. The
@@ -36,25 +37,19 @@ class RacingCache extends RedisStreamCache {
   }
 }
 
+let setup: BankOnRedis<RacingCache>;
 let world: TestWorld;
 let redis: RedisServer;
 let worker: InngestAgent;
 let workerCache: RacingCache;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  world = await startTestWorld("checkpoint", 1);
-  const inngest = new Inngest({ id: "resume-race", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
-  workerCache = new RacingCache({ url: redis.url });
-  worker = createInngestAgent({ agent: bank(), inngest, cache: workerCache });
-  new Mastra({ agents: { bank: worker }, logger: false });
-  await world.serve(inngest, worker.getInngestFunctions());
+  setup = await startBankOnRedis({ appId: "resume-race", timeScale: 1, cache: (url) => new RacingCache({ url }) });
+  ({ world, redis, agent: worker, cache: workerCache } = setup);
 });
 
 afterAll(async () => {
-  await worker?.pubsub.close();
-  await world?.close();
-  await redis?.stop();
+  await setup?.close();
 });
 
 /** A second process's agent that resumes; `sends` says how many of its event sends go through. */

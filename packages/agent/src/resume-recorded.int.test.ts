@@ -3,15 +3,12 @@ import { Mastra } from "@mastra/core/mastra";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { InngestPubSub } from "@mastra/inngest-pubsub-realtime";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
-import { type RedisServer, startRedis } from "@mastra/inngest-testing";
-import { silentLogger } from "@mastra/inngest-testing/helpers";
-import { Inngest } from "inngest";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
 import { bank } from "./test/bank-agent.ts";
+import { type BankOnRedis, startBankOnRedis } from "./test/bank-on-redis.ts";
 import { untilRunStatus } from "./test/run-record-reads.ts";
-import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 // A resume() that records its decision and then cannot follow the run (here: the replica's live
 // transport refuses subscriptions, as when Redis restarts under it) still signals the run, which
@@ -45,34 +42,28 @@ class RefusingSubscriptions extends PubSub {
   }
 }
 
-let world: TestWorld;
-let redis: RedisServer;
+let setup: BankOnRedis<RedisStreamCache>;
 let starter: InngestAgent;
 let resumer: InngestAgent;
 let refusing: RefusingSubscriptions;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  world = await startTestWorld();
-  const inngest = new Inngest({ id: "resume-recorded", isDev: true, baseUrl: world.engine.url, logger: silentLogger });
-  starter = createInngestAgent({ agent: bank(), inngest, cache: new RedisStreamCache({ url: redis.url }) });
-  refusing = new RefusingSubscriptions(new InngestPubSub(inngest));
+  setup = await startBankOnRedis({ appId: "resume-recorded" });
+  starter = setup.agent;
+  // A second replica of the agent on the same Redis and app, whose live transport refuses subscriptions.
+  refusing = new RefusingSubscriptions(new InngestPubSub(setup.inngest));
   resumer = createInngestAgent({
     agent: bank(),
-    inngest,
-    cache: new RedisStreamCache({ url: redis.url }),
+    inngest: setup.inngest,
+    cache: new RedisStreamCache({ url: setup.redis.url }),
     pubsub: refusing,
   });
-  new Mastra({ agents: { bank: starter }, logger: false });
   new Mastra({ agents: { bank: resumer }, logger: false });
-  await world.serve(inngest, starter.getInngestFunctions());
 });
 
 afterAll(async () => {
-  await starter?.pubsub.close();
   await resumer?.pubsub.close();
-  await world?.close();
-  await redis?.stop();
+  await setup?.close();
 });
 
 it("a resume() that cannot open its stream still signals the run, and says the decision is recorded", async () => {

@@ -1,15 +1,9 @@
-import { Mastra } from "@mastra/core/mastra";
 import { ErrorCode, MastraInngestError } from "@mastra/inngest-core";
 import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
-import { type RedisServer, startRedis } from "@mastra/inngest-testing";
-import { silentLogger } from "@mastra/inngest-testing/helpers";
-import { Inngest } from "inngest";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
-import { bank } from "./test/bank-agent.ts";
+import { type BankOnRedis, startBankOnRedis } from "./test/bank-on-redis.ts";
 import { readRunRecord, untilRunStatus } from "./test/run-record-reads.ts";
-import { startTestWorld, type TestWorld } from "./test/test-world.ts";
 
 // The connection to Redis drops after Redis ran resume()'s push of the decision but before its
 // reply arrived; the client sends the push again once reconnected, and it comes back with index
@@ -40,30 +34,17 @@ class ResendingCache extends RedisStreamCache {
   }
 }
 
-let world: TestWorld;
-let redis: RedisServer;
+let setup: BankOnRedis<ResendingCache>;
 let agent: InngestAgent;
 let cache: ResendingCache;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  world = await startTestWorld();
-  const inngest = new Inngest({
-    id: "resume-resent-push",
-    isDev: true,
-    baseUrl: world.engine.url,
-    logger: silentLogger,
-  });
-  cache = new ResendingCache({ url: redis.url });
-  agent = createInngestAgent({ agent: bank(), inngest, cache });
-  new Mastra({ agents: { bank: agent }, logger: false });
-  await world.serve(inngest, agent.getInngestFunctions());
+  setup = await startBankOnRedis({ appId: "resume-resent-push", cache: (url) => new ResendingCache({ url }) });
+  ({ agent, cache } = setup);
 });
 
 afterAll(async () => {
-  await agent?.pubsub.close();
-  await world?.close();
-  await redis?.stop();
+  await setup?.close();
 });
 
 it("a resume() whose push of the decision was sent twice is still the one that decided", async () => {

@@ -1,55 +1,40 @@
-import { Mastra } from "@mastra/core/mastra";
 import { RedisPubSub } from "@mastra/inngest-pubsub-redis";
-import { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
-import { type RedisServer, startRedis } from "@mastra/inngest-testing";
+import type { RedisStreamCache } from "@mastra/inngest-stream-cache-redis";
 import { DroppingPubSub, silentLogger } from "@mastra/inngest-testing/helpers";
-import { Inngest } from "inngest";
 import Redis from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createInngestAgent } from "./create-inngest-agent.ts";
 import type { InngestAgent } from "./inngest-agent-types.ts";
-import { bank } from "./test/bank-agent.ts";
-import { startTestWorld, type TestWorld } from "./test/test-world.ts";
+import { type BankOnRedis, startBankOnRedis } from "./test/bank-on-redis.ts";
 
 // The stream of a resume() loses its live feed in the middle of the run: the Redis connection that
 // carries its subscription is killed, or every live delivery after the tool's result is lost. What
 // follows reaches it from the history, and the stream ends as the run did.
 
-let world: TestWorld;
-let redis: RedisServer;
+let setup: BankOnRedis<RedisStreamCache>;
 let agent: InngestAgent;
-let cache: RedisStreamCache;
 let admin: Redis;
 let dropping: DroppingPubSub;
 let dropAfterToolResult = false;
 let toolResultSeen = false;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  world = await startTestWorld();
-  const inngest = new Inngest({
-    id: "resume-subscriber-cut",
-    isDev: true,
-    baseUrl: world.engine.url,
-    logger: silentLogger,
+  setup = await startBankOnRedis({
+    appId: "resume-subscriber-cut",
+    pubsub: (url) => {
+      dropping = new DroppingPubSub(
+        new RedisPubSub({ url, logger: silentLogger }),
+        () => dropAfterToolResult && toolResultSeen,
+      );
+      return dropping;
+    },
   });
-  cache = new RedisStreamCache({ url: redis.url });
-  dropping = new DroppingPubSub(
-    new RedisPubSub({ url: redis.url, logger: silentLogger }),
-    () => dropAfterToolResult && toolResultSeen,
-  );
-  agent = createInngestAgent({ agent: bank(), inngest, cache, pubsub: dropping });
-  new Mastra({ agents: { bank: agent }, logger: false });
-  await world.serve(inngest, agent.getInngestFunctions());
-  admin = new Redis(redis.url);
+  agent = setup.agent;
+  admin = new Redis(setup.redis.url);
 });
 
 afterAll(async () => {
   admin?.disconnect();
-  await agent?.pubsub.close();
-  await cache?.close();
-  await world?.close();
-  await redis?.stop();
+  await setup?.close();
 });
 
 it("a resume() stream whose subscriber connection is killed at the tool's result still ends with the answer", async () => {
